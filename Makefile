@@ -1,0 +1,44 @@
+# The commands people type. `make test` is the README's test command; every target
+# sets up what it needs (a .venv in the repo) and is idempotent.
+
+# The interpreter the venv is made from.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Touched after a successful install: a second `make` reinstalls only when the
+# lock or the project metadata changed.
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv test lint format lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@# The lock already holds setuptools, so the editable build needs no download.
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve requirements.lock from pyproject.toml (pip-tools in its own venv, so the
+# project's venv holds only what the lock says).
+lock:
+	@test -x $(VENV)-lock/bin/pip-compile || \
+		($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet pip-tools==7.6.2)
+	$(VENV)-lock/bin/pip-compile --quiet --extra dev --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-emit-index-url --no-emit-trusted-host \
+		-o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache *.egg-info

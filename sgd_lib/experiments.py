@@ -1,0 +1,77 @@
+"""The experiments table: every run the site shows, and the single source of its settings."""
+
+from dataclasses import dataclass
+
+from sgd_lib.checks import SettingError, is_finite, is_whole
+from sgd_lib.data import DataSpec
+
+MAX_STEPS = 100_000  # a guard against typos: the site's longest run is a few thousand updates
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One run: its settings decide every number and picture made from it."""
+
+    lr: float  # learning rate: each update is a.sub_(lr * a.grad)
+    batch_size: int | None = None  # None: full-batch gradient descent; else mini-batch SGD
+    steps: int = 100  # number of updates
+    seed: int = 0  # seeds the generator that draws the mini-batch indices
+    data: DataSpec = DataSpec()  # the points being fitted
+
+    def __post_init__(self):
+        where = repr(self)
+        if not is_finite(self.lr) or self.lr <= 0:
+            raise SettingError("lr", self.lr, "a finite number greater than 0", where)
+        bs, n = self.batch_size, self.data.n
+        if bs is not None and (not is_whole(bs) or not 1 <= bs <= n):
+            raise SettingError("batch_size", bs, f"a whole number from 1 to n ({n})", where)
+        if not is_whole(self.steps) or not 1 <= self.steps <= MAX_STEPS:
+            raise SettingError("steps", self.steps, f"a whole number from 1 to {MAX_STEPS}", where)
+        if not is_whole(self.seed) or self.seed < 0:
+            raise SettingError("seed", self.seed, "a whole number of at least 0", where)
+
+    @property
+    def method(self) -> str:
+        return "gd" if self.batch_size is None else "sgd"
+
+    @property
+    def slug(self) -> str:
+        """The name of every file this experiment produces: gd-lr0.1, lr0.1-bs16."""
+        lr = repr(float(self.lr))
+        return f"gd-lr{lr}" if self.batch_size is None else f"lr{lr}-bs{self.batch_size}"
+
+
+def make_table(*experiments: Experiment) -> tuple[Experiment, ...]:
+    """The experiments as a tuple, refusing two entries whose files would share a name."""
+    seen: dict[str, Experiment] = {}
+    for e in experiments:
+        if e.slug in seen:
+            raise SettingError("slug", e.slug, f"unique, but {seen[e.slug]!r} has it too", repr(e))
+        seen[e.slug] = e
+    return tuple(experiments)
+
+
+# --8<-- [start:table]
+LRS = (0.01, 0.1, 1.0)  # the lesson's three learning rates: too slow, right, off the rails
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)  # the lesson's batch-size sweep
+STEPS = 100  # the lesson's number of updates
+SLOW_STEPS = 1000  # lr 0.01 "takes an age" but gets there: give it the updates to show that
+
+
+def steps_for(lr: float) -> int:
+    return SLOW_STEPS if lr < 0.1 else STEPS
+
+
+EXPERIMENTS = make_table(
+    Experiment(lr=0.1, batch_size=None, steps=STEPS),  # full-batch gradient descent
+    *(Experiment(lr, bs, steps=steps_for(lr)) for lr in LRS for bs in BATCH_SIZES),
+)
+# --8<-- [end:table]
+
+
+def find(slug: str) -> Experiment:
+    """The experiment named `slug`; a SettingError listing the slugs there are if none is."""
+    for e in EXPERIMENTS:
+        if e.slug == slug:
+            return e
+    raise SettingError("slug", slug, f"one of {', '.join(e.slug for e in EXPERIMENTS)}")

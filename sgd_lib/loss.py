@@ -1,0 +1,19 @@
+"""The loss: mean squared error, and the exact least-squares answer it is minimised by."""
+
+import torch
+
+
+# --8<-- [start:mse]
+def mse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between predictions and targets (a 0-d tensor)."""
+    return ((y_hat - y) ** 2).mean()
+
+
+# --8<-- [end:mse]
+
+
+def least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The `a` (slope, intercept) with the smallest MSE on (x, y), in float64: shape (2,)."""
+    # float64 so that the reference every run is measured against carries no rounding of its own.
+    solution = torch.linalg.lstsq(x.double(), y.double().unsqueeze(1)).solution
+    return solution.squeeze(1)

@@ -1,0 +1,108 @@
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from sgd_lib import EXPERIMENTS, Experiment, SettingError, find, make_table, train
+from sgd_lib.cli import summary
+from sgd_lib.experiments import BATCH_SIZES
+
+
+def run(data, lr, batch_size):
+    return train(data, find(Experiment(lr, batch_size).slug))
+
+
+def test_table_is_gradient_descent_plus_the_whole_grid():
+    assert EXPERIMENTS[0] == Experiment(lr=0.1, batch_size=None, steps=100)
+    grid = {(e.lr, e.batch_size) for e in EXPERIMENTS[1:]}
+    assert grid == {(lr, bs) for lr in (0.01, 0.1, 1.0) for bs in (1, 2, 4, 8, 16, 32, 64)}
+    assert len(EXPERIMENTS) == 22
+    assert len({e.slug for e in EXPERIMENTS}) == len(EXPERIMENTS)
+    assert {e.steps for e in EXPERIMENTS if e.lr != 0.01} == {100}
+
+
+def test_slugs_name_the_settings():
+    assert Experiment(0.1).slug == "gd-lr0.1"
+    assert Experiment(0.1, 16).slug == "lr0.1-bs16"
+    assert Experiment(1, 4).slug == "lr1.0-bs4"
+    assert find("lr0.01-bs64").steps > 100
+
+
+def test_unknown_slug_lists_the_known_ones():
+    with pytest.raises(SettingError, match=r"one of gd-lr0\.1, lr0\.01-bs1"):
+        find("lr0.5-bs3")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lr": -0.1}, "lr"),
+        ({"lr": 0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"lr": "0.1"}, "lr"),
+        ({"lr": True}, "lr"),
+        ({"lr": 0.1, "batch_size": 0}, "batch_size"),
+        ({"lr": 0.1, "batch_size": 101}, "batch_size"),
+        ({"lr": 0.1, "batch_size": 2.0}, "batch_size"),
+        ({"lr": 0.1, "steps": 0}, "steps"),
+        ({"lr": 0.1, "steps": 10**9}, "steps"),
+        ({"lr": 0.1, "seed": -1}, "seed"),
+    ],
+)
+def test_invalid_entries_are_rejected_naming_the_entry(kwargs, field):
+    with pytest.raises(SettingError) as caught:
+        Experiment(**kwargs)
+    assert caught.value.field == field
+    assert str(caught.value).startswith("Experiment(lr=")
+
+
+def test_two_entries_with_one_slug_are_rejected():
+    with pytest.raises(SettingError, match=r"lr0\.1-bs16"):
+        make_table(Experiment(0.1, 16), Experiment(0.1, 16, steps=200))
+
+
+def test_small_learning_rate_takes_an_age(data, ols):
+    for bs in BATCH_SIZES:
+        h = run(data, 0.01, bs)
+        after_100 = (h.params[100].double() - ols).norm()
+        assert after_100 > 1.0, bs  # still far after the lesson's 100 updates
+        assert (h.params[-1].double() - ols).norm() < 0.1, bs  # ... but it gets there
+
+
+def test_lesson_learning_rate_converges_at_every_batch_size(data, ols):
+    for bs in BATCH_SIZES:
+        h = run(data, 0.1, bs)
+        assert not h.diverged, bs
+        assert (h.params[-1].double() - ols).norm() < 0.3, bs
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_large_learning_rate_goes_off_the_rails(data, batch_size):
+    h = run(data, 1.0, batch_size)
+    assert h.diverged
+    for t in (h.params, h.loss, h.batch_loss):
+        assert torch.isfinite(t).all()
+    record = summary(h, [0.0, 0.0])
+    text = json.dumps(record, allow_nan=False)  # raises on NaN or inf
+    assert json.loads(text)["diverged_at"] == h.diverged_at
+
+
+def test_large_learning_rate_never_settles(data, ols):
+    # Even where lr 1.0 does not blow up, it ends far from the answer.
+    for bs in BATCH_SIZES:
+        h = run(data, 1.0, bs)
+        assert h.diverged or (h.params[-1].double() - ols).norm() > 0.5, bs
+
+
+def test_small_batches_jitter_more(data):
+    def jitter(bs):
+        last = run(data, 0.1, bs).params[-20:]
+        return last.std(dim=0).norm().item()
+
+    assert jitter(1) > 5 * jitter(64)
+
+
+def test_table_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EXPERIMENTS[0].lr = 1.0
