@@ -9,10 +9,10 @@ import json
 import sys
 
 from sgd_lib.checks import SettingError
-from sgd_lib.data import DataSpec, make_data
-from sgd_lib.experiments import Experiment
+from sgd_lib.data import make_data
+from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares
-from sgd_lib.train import BLOWUP, History, train
+from sgd_lib.training import BLOWUP, History, train
 
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 

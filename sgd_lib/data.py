@@ -4,36 +4,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgd_lib.checks import SettingError, is_finite, is_whole
-
-NOISES = ("normal", "uniform")
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What decides the data: the same spec always gives the same tensors."""
-
-    n: int = 100  # number of points
-    a_true: tuple[float, float] = (3.0, 10.0)  # (slope, intercept) the noise hides
-    noise: str = "normal"  # "normal": N(0, sd²); "uniform": torch.rand, U[0, 1)
-    sd: float = 0.6  # standard deviation of the normal noise (unused for uniform)
-    seed: int = 42  # seeds the data's own generator; the global RNG is never touched
-
-    def __post_init__(self):
-        where = repr(self)
-        if not is_whole(self.n) or self.n < 2:
-            # Two parameters need at least two points for a unique least-squares line.
-            raise SettingError("n", self.n, "a whole number of at least 2", where)
-        if len(self.a_true) != 2 or not all(is_finite(v) for v in self.a_true):
-            raise SettingError(
-                "a_true", self.a_true, "two finite numbers (slope, intercept)", where
-            )
-        if self.noise not in NOISES:
-            raise SettingError("noise", self.noise, f"one of {', '.join(NOISES)}", where)
-        if not is_finite(self.sd) or self.sd < 0:
-            raise SettingError("sd", self.sd, "a finite number of at least 0", where)
-        if not is_whole(self.seed) or self.seed < 0:
-            raise SettingError("seed", self.seed, "a whole number of at least 0", where)
+from sgd_lib.experiments import DataSpec
 
 
 @dataclass(frozen=True, eq=False)
