@@ -38,6 +38,7 @@ class DataSpec:
 
 
 MAX_STEPS = 100_000  # a guard against typos: the site's longest run is a few thousand updates
+MAX_FRAMES = 500  # an animation longer than this is too heavy for a page
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Experiment:
     steps: int = 100  # number of updates
     seed: int = 0  # seeds the generator that draws the mini-batch indices
     data: DataSpec = DataSpec()  # the points being fitted
+    frames: int = 101  # at most this many animation frames; longer runs are sampled evenly
+    frame_ms: int = 60  # how long each animation frame shows (GIF timing is in 10-ms units)
 
     def __post_init__(self):
         where = repr(self)
@@ -61,6 +64,12 @@ class Experiment:
             raise SettingError("steps", self.steps, f"a whole number from 1 to {MAX_STEPS}", where)
         if not is_whole(self.seed) or self.seed < 0:
             raise SettingError("seed", self.seed, "a whole number of at least 0", where)
+        if not is_whole(self.frames) or not 2 <= self.frames <= MAX_FRAMES:
+            raise SettingError(
+                "frames", self.frames, f"a whole number from 2 to {MAX_FRAMES}", where
+            )
+        if not is_whole(self.frame_ms) or self.frame_ms % 10 or not 20 <= self.frame_ms <= 1000:
+            raise SettingError("frame_ms", self.frame_ms, "a multiple of 10 from 20 to 1000", where)
 
     @property
     def method(self) -> str:
@@ -99,6 +108,30 @@ EXPERIMENTS = make_table(
     *(Experiment(lr, bs, steps=steps_for(lr)) for lr in LRS for bs in BATCH_SIZES),
 )
 # --8<-- [end:table]
+
+
+# The comparisons the site draws, as the lesson makes them.
+SWEEP_BATCH_SIZE = 16  # learning rates are compared at this batch size
+SWEEP_LR = 0.1  # batch sizes are compared at this learning rate
+PATH_BATCH_SIZES = (16, 1)  # SGD runs drawn beside gradient descent in parameter space
+
+
+def lr_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    return tuple(e for e in table if e.batch_size == SWEEP_BATCH_SIZE)
+
+
+def bs_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    return tuple(e for e in table if e.lr == SWEEP_LR and e.batch_size is not None)
+
+
+def gradient_descent(table: tuple[Experiment, ...]) -> Experiment:
+    return next(e for e in table if e.batch_size is None and e.lr == SWEEP_LR)
+
+
+def path_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Gradient descent, then the SGD runs whose paths are drawn beside it."""
+    sgd = [e for b in PATH_BATCH_SIZES for e in bs_sweep(table) if e.batch_size == b]
+    return (gradient_descent(table), *sgd)
 
 
 def find(slug: str) -> Experiment:

@@ -17,3 +17,10 @@ def least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # float64 so that the reference every run is measured against carries no rounding of its own.
     solution = torch.linalg.lstsq(x.double(), y.double().unsqueeze(1)).solution
     return solution.squeeze(1)
+
+
+def mse_surface(x: torch.Tensor, y: torch.Tensor, slopes: torch.Tensor, intercepts: torch.Tensor):
+    """The MSE at every (slope, intercept) of a grid: shape (len(intercepts), len(slopes))."""
+    a = torch.stack(torch.meshgrid(slopes, intercepts, indexing="xy"), dim=-1)  # (I, S, 2)
+    y_hat = a @ x.double().T  # (I, S, n): every grid point's predictions
+    return ((y_hat - y.double()) ** 2).mean(dim=-1)

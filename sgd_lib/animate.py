@@ -1,0 +1,124 @@
+"""The frame engine behind every animation: draw the still parts once, then per frame only
+what moves, and convert only the rectangles that can have changed.
+
+The gallery's blitting recipe, taken one step further: besides drawing only the moving
+artists, each frame copies, quantises and compares only the pixels around them (where they
+were and where they are), and a line that moved less than half a pixel keeps its old pixels.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.collections import Collection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from sgd_lib.encode import make_palette, to_indices
+from sgd_lib.theme import Headline
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom, in image pixels (rows from the top)
+SNAP_PX = 0.5  # a line that moved less than this keeps its pixels: the eye cannot tell
+
+
+@dataclass(frozen=True)
+class Animation:
+    frames: list[np.ndarray]  # (H, W) palette indices, one array per frame
+    palette: Image.Image  # the palette all frames share
+    durations_ms: list[int]
+    steps: list[int]  # the training step each frame shows
+
+
+def _union(a: Box | None, b: Box | None) -> Box | None:
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+class Blitter:
+    """Renders frames of `fig` in which only `moving` artists and the headline change."""
+
+    def __init__(self, fig: Figure, moving: list[Artist], headline: Headline):
+        self.fig, self.moving, self.headline = fig, moving, headline
+        for artist in moving:
+            artist.set_animated(True)
+        fig.canvas.draw()
+        self.still = fig.canvas.copy_from_bbox(fig.bbox)
+        self.w, self.h = fig.canvas.get_width_height()
+        self.drawn: dict[Line2D, np.ndarray] = {}  # where each line was last drawn, in pixels
+        self.boxes: Box | None = None  # where the moving artists were last drawn
+
+    def snap(self, line: Line2D, xy: np.ndarray) -> None:
+        """Move `line` to data points `xy`, unless that moves it less than SNAP_PX pixels."""
+        px = line.axes.transData.transform(xy)
+        before = self.drawn.get(line)
+        if before is None or len(before) != len(px) or np.abs(px - before).max() >= SNAP_PX:
+            line.set_data(xy[:, 0], xy[:, 1])
+            self.drawn[line] = px
+
+    def _box(self, artist: Artist) -> Box | None:
+        """The pixels `artist` covers, padded for anti-aliasing and clipped to its axes."""
+        if not artist.get_visible():
+            return None
+        if isinstance(artist, Line2D):
+            px = artist.get_transform().transform(artist.get_xydata())
+            pad = artist.get_linewidth() * self.fig.dpi / 72 / 2
+        elif isinstance(artist, Collection):  # scatter: marker sizes are areas in points²
+            px = artist.get_offset_transform().transform(artist.get_offsets())
+            sizes = artist.get_sizes()
+            pad = np.sqrt(sizes.max()) / 2 * self.fig.dpi / 72 if len(sizes) else 0
+        else:
+            extent = artist.get_window_extent(self.fig.canvas.get_renderer())
+            px, pad = extent.get_points(), 0
+        if len(px) == 0:
+            return None
+        (x0, y0), (x1, y1) = px.min(axis=0) - pad - 2, px.max(axis=0) + pad + 2
+        clip = artist.get_clip_box()
+        if clip is not None:
+            x0, y0, x1, y1 = max(x0, clip.x0), max(y0, clip.y0), min(x1, clip.x1), min(y1, clip.y1)
+        left, right = max(0, int(x0)), min(self.w, int(np.ceil(x1)) + 1)
+        top, bottom = max(0, int(self.h - y1)), min(self.h, int(np.ceil(self.h - y0)) + 1)
+        return (left, top, right, bottom) if left < right and top < bottom else None
+
+    def draw(self, texts: tuple[str, ...]) -> tuple[Image.Image, list[Box]]:
+        """Draw the current state; return the full RGB frame and the boxes that may differ."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.still)
+        boxes = None
+        for artist in self.moving:
+            self.fig.draw_artist(artist)
+            boxes = _union(boxes, self._box(artist))
+        dirty = [b for b in (_union(self.boxes, boxes), self.headline.box) if b is not None]
+        self.boxes = boxes
+        rgba = np.asarray(canvas.buffer_rgba())
+        return rgba, dirty
+
+    def frames(self, states, durations_ms: list[int], steps: list[int]) -> Animation:
+        """`states` yields, per frame, the headline texts after updating the moving artists."""
+        states = iter(states)
+        first_texts = next(states)
+        rgba, _ = self.draw(first_texts)
+        first = self.headline.draw(Image.fromarray(rgba).convert("RGB"), *first_texts)
+        patches = []
+        for texts in states:
+            rgba, dirty = self.draw(texts)
+            crops = []
+            for box in dirty:
+                crop = Image.fromarray(rgba[box[1] : box[3], box[0] : box[2]]).convert("RGB")
+                if box == self.headline.box:
+                    self.headline.draw(crop, *texts, origin=box[:2])
+                crops.append((box, crop))
+            patches.append(crops)
+        last = first.copy()
+        for box, crop in patches[-1] if patches else []:
+            last.paste(crop, box[:2])
+        palette = make_palette([first, last])
+        frame = to_indices(first, palette)
+        frames = [frame]
+        for crops in patches:
+            frame = frame.copy()
+            for box, crop in crops:
+                frame[box[1] : box[3], box[0] : box[2]] = to_indices(crop, palette)
+            frames.append(frame)
+        return Animation(frames, palette, durations_ms, steps)

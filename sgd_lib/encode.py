@@ -1,0 +1,96 @@
+"""Frames to bytes: GIFs that store only what changed, and PNGs; nothing time- or host-dependent.
+
+A GIF here has one global palette whose last entry is reserved for "transparent". After the
+first frame, each frame is stored as the rectangle around the pixels that changed, with every
+pixel inside it that did not change set to that transparent entry: long runs of one index,
+which the GIF's LZW compression stores almost for free.
+"""
+
+import io
+import struct
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+GIF_COLORS = 32  # palette entries, the last one transparent: flat plot colours and their edges
+
+
+def grab(canvas: FigureCanvasAgg) -> Image.Image:
+    """The canvas as it stands, as an RGB image (a copy: the canvas may be redrawn)."""
+    size = canvas.get_width_height()
+    return Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+
+
+def make_palette(images: list[Image.Image], colors: int = GIF_COLORS - 1) -> Image.Image:
+    """One palette image for a whole animation, from the frames that hold every colour."""
+    w, h = images[0].size
+    sheet = Image.new("RGB", (w, h * len(images)))
+    for i, image in enumerate(images):
+        sheet.paste(image, (0, h * i))
+    return sheet.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+
+
+def quantize_still(image: Image.Image, colors: int = 128) -> Image.Image:
+    """A still figure as a palette image: a third of the PNG bytes, no visible difference."""
+    return image.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+
+
+def to_indices(image: Image.Image, palette: Image.Image) -> np.ndarray:
+    """Each pixel's palette index, (H, W) uint8."""
+    # No dithering: flat colours stay flat, so unchanged pixels keep their index frame to frame.
+    return np.asarray(image.quantize(palette=palette, dither=Image.Dither.NONE))
+
+
+def palette_rgb(palette: Image.Image, entries: int) -> bytes:
+    return bytes(palette.getpalette("RGB")[: 3 * entries]).ljust(3 * entries, b"\0")
+
+
+def to_image(indices: np.ndarray, palette: Image.Image) -> Image.Image:
+    """A palette image of `indices`, for a PNG of one frame."""
+    image = Image.fromarray(indices, mode="L").convert("P")  # same indices, placeholder palette
+    image.putpalette(palette_rgb(palette, GIF_COLORS - 1))
+    return image
+
+
+def _block(indices: np.ndarray, offset: tuple[int, int], ms: int, clear: int | None) -> bytes:
+    """One frame: its graphic control extension, image descriptor and LZW-coded pixels."""
+    h, w = indices.shape
+    bits = max(2, (GIF_COLORS - 1).bit_length())  # LZW's starting code size: smaller is cheaper
+    # disposal 1 ("leave in place"): each frame paints over the one before it
+    flags = 1 << 2 | (clear is not None)
+    control = b"!\xf9\x04" + struct.pack("<BHB", flags, ms // 10, clear or 0) + b"\0"
+    descriptor = b"," + struct.pack("<HHHHB", *offset, w, h, 0)
+    image = Image.frombytes("P", (w, h), np.ascontiguousarray(indices).tobytes())
+    return control + descriptor + bytes([bits]) + image.tobytes("gif", "P", bits) + b"\0"
+
+
+def gif_bytes(frames: list[np.ndarray], palette: Image.Image, durations_ms: list[int]) -> bytes:
+    """An animated GIF that loops forever, one frame per (H, W) index array."""
+    h, w = frames[0].shape
+    bits = (GIF_COLORS - 1).bit_length()
+    clear = GIF_COLORS - 1  # the reserved transparent entry
+    out = [
+        b"GIF89a",
+        struct.pack("<HHBBB", w, h, 0x80 | (bits - 1) << 4 | (bits - 1), 0, 0),
+        palette_rgb(palette, GIF_COLORS),
+        b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00",  # loop forever
+        _block(frames[0], (0, 0), durations_ms[0], None),
+    ]
+    for before, now, ms in zip(frames, frames[1:], durations_ms[1:], strict=False):
+        changed = before != now
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if len(rows) == 0:  # nothing moved: still a frame, so counts and timing hold
+            y0, y1, x0, x1 = 0, 1, 0, 1
+        else:
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        patch = np.where(changed[y0:y1, x0:x1], now[y0:y1, x0:x1], np.uint8(clear))
+        out.append(_block(patch, (int(x0), int(y0)), ms, clear))
+    out.append(b";")
+    return b"".join(out)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False, compress_level=9)
+    return out.getvalue()
