@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # lock or the project metadata changed.
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint format lock clean
+.PHONY: venv test lint format lock clean assets bench
 
 venv: $(STAMP)
 
@@ -22,6 +22,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Every figure of the experiments table into docs/assets; only what is stale is rendered.
+assets: venv
+	$(BIN)/python scripts/build_assets.py
+
+# Our renderer against the seed-style one, in one run: seconds and bytes per GIF, and ratios.
+bench: venv
+	$(BIN)/python scripts/bench_render.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -4,8 +4,9 @@ import numpy as np
 import torch
 
 from sgd_lib.animate import Animation, Blitter
+from sgd_lib.canvas import Headline, figure
 from sgd_lib.data import Data
-from sgd_lib.theme import Headline, Theme, figure
+from sgd_lib.theme import Theme
 from sgd_lib.training import A0, BLOWUP, History
 
 FIT_SIZE = (640, 480)  # pixels

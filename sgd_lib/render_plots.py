@@ -5,11 +5,12 @@ import torch
 from matplotlib.axes import Axes
 from PIL import Image
 
+from sgd_lib.canvas import figure
 from sgd_lib.data import Data
 from sgd_lib.encode import grab, quantize_still
 from sgd_lib.loss import least_squares, mse, mse_surface
 from sgd_lib.render_fit import X_VIEW, line_y, settings_label, y_view
-from sgd_lib.theme import Theme, figure
+from sgd_lib.theme import Theme
 from sgd_lib.training import A0, History
 
 PLOT_SIZE = (640, 400)  # a single plot beside the text

@@ -1,0 +1,67 @@
+"""One run three ways, in step: its path over the MSE surface, its line over the data, its loss."""
+
+import numpy as np
+
+from sgd_lib.animate import Animation, Blitter
+from sgd_lib.canvas import Headline, figure
+from sgd_lib.data import Data
+from sgd_lib.render_fit import (
+    X_VIEW,
+    durations,
+    frame_steps,
+    line_xy,
+    line_y,
+    readout,
+    settings_label,
+    y_view,
+)
+from sgd_lib.render_plots import draw_surface
+from sgd_lib.theme import Theme
+from sgd_lib.training import History
+
+LINKED_SIZE = (800, 520)  # pixels: parameter space on the left, fit and loss on the right
+
+
+def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
+    e = h.experiment
+    steps = frame_steps(h.steps_run, e.frames)
+    path = h.params.numpy()
+    loss = h.loss.numpy()
+    with figure(theme, LINKED_SIZE) as fig:
+        grid = fig.add_gridspec(2, 2, left=0.08, right=0.98, bottom=0.1, top=0.88, wspace=0.28,
+                                hspace=0.55, width_ratios=(1, 1.25))  # fmt: skip
+        space = fig.add_subplot(grid[:, 0])
+        fit, curve = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1])
+        draw_surface(space, data, theme)
+        space.set_title("parameters", loc="left", fontsize=14)
+
+        fit.set(xlim=X_VIEW, ylim=y_view(data), xlabel="x", ylabel="y")
+        fit.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=10, color=theme.data)
+        fit.plot(X_VIEW, line_y(h.params.new_tensor(data.spec.a_true)), color=theme.truth,
+                 lw=1.2, ls="--")  # fmt: skip
+        fit.set_title("line", loc="left", fontsize=14)
+
+        curve.set(xlim=(0, h.steps_run), ylim=(loss.min() / 2, loss.max() * 2), yscale="log",
+                  xlabel="step", ylabel="MSE")  # fmt: skip
+        curve.plot(np.arange(len(loss)), loss, color=theme.grid, lw=1.5)  # where it is going
+        curve.set_title("loss", loc="left", fontsize=14)
+        fig.text(0.02, 0.97, settings_label(h), va="top", ha="left", color=theme.muted)
+
+        (trail,) = space.plot([], [], color=theme.fit, lw=2.5, zorder=4)
+        (head,) = space.plot([], [], marker="o", ms=8, color=theme.fit, ls="none", zorder=6)
+        (line,) = fit.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, zorder=4)
+        (so_far,) = curve.plot([], [], color=theme.fit, lw=2.5)
+        (now,) = curve.plot([], [], marker="o", ms=7, color=theme.fit, ls="none")
+        headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[0.55, 0.75])
+        blitter = Blitter(fig, [trail, head, line, so_far, now], headline)
+
+        def states():
+            for t in steps:
+                trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
+                head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
+                blitter.snap(line, line_xy(h.params[t]))
+                so_far.set_data(np.arange(t + 1), loss[: t + 1])
+                now.set_data([t], loss[t : t + 1])
+                yield readout(h, t)
+
+        return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)
