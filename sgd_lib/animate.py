@@ -39,8 +39,9 @@ def _union(a: Box | None, b: Box | None) -> Box | None:
 class Blitter:
     """Renders frames of `fig` in which only `moving` artists and the headline change."""
 
-    def __init__(self, fig: Figure, moving: list[Artist], headline: Headline):
+    def __init__(self, fig: Figure, moving: list[Artist], headline: Headline, colors):
         self.fig, self.moving, self.headline = fig, moving, headline
+        self.palette = make_palette(colors)
         for artist in moving:
             artist.set_animated(True)
         fig.canvas.draw()
@@ -110,10 +111,7 @@ class Blitter:
                     self.headline.draw(crop, *texts, origin=box[:2])
                 crops.append((box, crop))
             patches.append(crops)
-        last = first.copy()
-        for box, crop in patches[-1] if patches else []:
-            last.paste(crop, box[:2])
-        palette = make_palette([first, last])
+        palette = self.palette
         frame = to_indices(first, palette)
         frames = [frame]
         for crops in patches:

@@ -32,15 +32,17 @@ class Headline:
     its changed digits change pixels, and the GIF stores little more than those.
     """
 
-    def __init__(self, theme: Theme, size: tuple[int, int], fontsize: float, fields: list[float]):
+    def __init__(
+        self, theme: Theme, size: tuple[int, int], fontsize: float, fields: list[float], top=0.025
+    ):
         path = mpl.font_manager.findfont(mpl.font_manager.FontProperties(weight="bold"))
         self.font = ImageFont.truetype(path, round(fontsize * DPI / 72))
         self.color = theme.fg
         self.xs = [round(x * size[0]) for x in fields]  # left edge of each field, as a fraction
-        self.y = round(0.025 * size[1])
+        self.y = round(top * size[1])  # top edge, as a fraction of the height
         ascent, descent = self.font.getmetrics()
         # Every pixel the fields can ever touch: (left, top, right, bottom).
-        self.box = (min(self.xs) - 2, 0, size[0], self.y + ascent + descent + 2)
+        self.box = (min(self.xs) - 2, max(0, self.y - 2), size[0], self.y + ascent + descent + 2)
 
     def draw(self, image: Image.Image, *texts: str, origin=(0, 0)) -> Image.Image:
         """Draw `texts` into `image`, which is the part of the frame whose corner is `origin`."""

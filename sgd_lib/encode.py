@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-GIF_COLORS = 32  # palette entries, the last one transparent: flat plot colours and their edges
+GIF_COLORS = 16  # palette entries, the last one transparent: 4-bit codes, the smallest LZW start
 
 
 def grab(canvas: FigureCanvasAgg) -> Image.Image:
@@ -22,13 +22,15 @@ def grab(canvas: FigureCanvasAgg) -> Image.Image:
     return Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
 
 
-def make_palette(images: list[Image.Image], colors: int = GIF_COLORS - 1) -> Image.Image:
-    """One palette image for a whole animation, from the frames that hold every colour."""
-    w, h = images[0].size
-    sheet = Image.new("RGB", (w, h * len(images)))
-    for i, image in enumerate(images):
-        sheet.paste(image, (0, h * i))
-    return sheet.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+def make_palette(colors: list[tuple[int, int, int]]) -> Image.Image:
+    """A palette image holding `colors` (at most GIF_COLORS - 1 of them) for quantize()."""
+    if len(colors) >= GIF_COLORS:
+        raise ValueError(f"{len(colors)} colours: a GIF here holds at most {GIF_COLORS - 1}")
+    padded = colors + [colors[0]] * (256 - len(colors))  # spare entries repeat the first
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for rgb in padded for v in rgb])
+    palette.info["colors"] = len(colors)
+    return palette
 
 
 def quantize_still(image: Image.Image, colors: int = 128) -> Image.Image:
@@ -37,9 +39,14 @@ def quantize_still(image: Image.Image, colors: int = 128) -> Image.Image:
 
 
 def to_indices(image: Image.Image, palette: Image.Image) -> np.ndarray:
-    """Each pixel's palette index, (H, W) uint8."""
+    """Each pixel's palette index, (H, W) uint8, all below the transparent entry."""
     # No dithering: flat colours stay flat, so unchanged pixels keep their index frame to frame.
-    return np.asarray(image.quantize(palette=palette, dither=Image.Dither.NONE))
+    indices = np.asarray(image.quantize(palette=palette, dither=Image.Dither.NONE))
+    return _FOLD[palette.info["colors"]][indices]
+
+
+# _FOLD[k] maps the spare entries (copies of entry 0) of a k-colour palette back to entry 0.
+_FOLD = [np.where(np.arange(256) < k, np.arange(256), 0).astype(np.uint8) for k in range(257)]
 
 
 def palette_rgb(palette: Image.Image, entries: int) -> bytes:
@@ -49,7 +56,7 @@ def palette_rgb(palette: Image.Image, entries: int) -> bytes:
 def to_image(indices: np.ndarray, palette: Image.Image) -> Image.Image:
     """A palette image of `indices`, for a PNG of one frame."""
     image = Image.fromarray(indices, mode="L").convert("P")  # same indices, placeholder palette
-    image.putpalette(palette_rgb(palette, GIF_COLORS - 1))
+    image.putpalette(palette_rgb(palette, palette.info["colors"]))
     return image
 
 

@@ -6,6 +6,7 @@ import torch
 from sgd_lib.animate import Animation, Blitter
 from sgd_lib.canvas import Headline, figure
 from sgd_lib.data import Data
+from sgd_lib.loss import least_squares
 from sgd_lib.theme import Theme
 from sgd_lib.training import A0, BLOWUP, History
 
@@ -37,7 +38,7 @@ def y_view(data: Data) -> tuple[float, float]:
 
 
 def readout(h: History, t: int) -> tuple[str, str]:
-    return f"step {t}", f"MSE {h.loss[t].item():.4g}"
+    return f"step {t}", f"MSE {h.loss[t].item():.3g}"
 
 
 def settings_label(h: History) -> str:
@@ -55,17 +56,28 @@ def line_y(a: torch.Tensor) -> list[float]:
     return [slope * x + intercept for x in X_VIEW]
 
 
+def readout_top(ax, data: Data) -> float:
+    """Where the step and MSE go: inside the plot, below the data on its high side, level
+    with the bottom of the band the fitted line sweeps in the end. Kept in the rows that
+    change anyway, it adds little to what each GIF frame stores."""
+    ols = least_squares(data.x, data.y).float()
+    low = min(line_y(ols))
+    _, row = ax.transData.transform((0, low))
+    height = ax.figure.bbox.height
+    return min(max(1 - row / height, 0.1), 0.85)
+
+
 def line_xy(a: torch.Tensor) -> np.ndarray:
     return np.column_stack([X_VIEW, line_y(a)])
 
 
 def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
-    """One frame per shown step: the fitted line, the batch it came from, the step and MSE."""
+    """One frame per shown step: the fitted line over the data, the step and the MSE."""
     e = h.experiment
     steps = frame_steps(h.steps_run, e.frames)
     x0, y = data.x[:, 0].tolist(), data.y.tolist()
     with figure(theme, FIT_SIZE) as fig:
-        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.88)
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
         ax = fig.add_subplot()
         ax.set(xlim=X_VIEW, ylim=y_view(data), xlabel="x", ylabel="y")
         ax.scatter(x0, y, s=22, color=theme.data, label="data", zorder=2)
@@ -74,20 +86,17 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
         fig.text(0.02, 0.97, settings_label(h), va="top", ha="left", color=theme.muted)
         # The moving parts: drawn by hand each frame, so the still parts are drawn only once.
         (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4)
-        batch = ax.scatter([], [], s=22, color=theme.batch, zorder=3, label="batch")
         note = ax.text(0.5, 0.2, divergence_note(h) if h.diverged else "", color=theme.alarm,
                        transform=ax.transAxes, ha="center", va="center", fontsize=17,
                        weight="bold", linespacing=1.4)  # fmt: skip
-        ax.legend(loc="upper left", ncols=2, handles=[*ax.collections[:1], *ax.lines, *(
-            [batch] if h.batches is not None else [])])  # fmt: skip
-        headline = Headline(theme, FIT_SIZE, fontsize=16, fields=[0.5, 0.73])
-        blitter = Blitter(fig, [line, batch, note], headline)
+        ax.legend(loc="upper left", ncols=3)
+        headline = Headline(theme, FIT_SIZE, fontsize=16, fields=[0.45, 0.7],
+                            top=readout_top(ax, data))  # fmt: skip
+        blitter = Blitter(fig, [line, note], headline, theme.palette())
 
         def states():
             for t in steps:
                 blitter.snap(line, line_xy(h.params[t]))
-                seen = [] if h.batches is None or t == 0 else h.batches[t - 1].tolist()
-                batch.set_offsets([(x0[i], y[i]) for i in seen] or np.empty((0, 2)))
                 note.set_visible(h.diverged and t == steps[-1])
                 yield readout(h, t)
 

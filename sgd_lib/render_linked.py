@@ -53,7 +53,7 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
         (so_far,) = curve.plot([], [], color=theme.fit, lw=2.5)
         (now,) = curve.plot([], [], marker="o", ms=7, color=theme.fit, ls="none")
         headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[0.55, 0.75])
-        blitter = Blitter(fig, [trail, head, line, so_far, now], headline)
+        blitter = Blitter(fig, [trail, head, line, so_far, now], headline, theme.palette())
 
         def states():
             for t in steps:

@@ -48,6 +48,17 @@ class Theme:
             "path.simplify": False,
         }
 
+    def palette(self) -> list[tuple[int, int, int]]:
+        """The colours an animation is drawn in, and each one half-blended into the background
+        for anti-aliased edges: a small palette keeps every frame's changes small."""
+        keys = [self.bg, self.fg, self.muted, self.grid, self.data, self.fit, self.truth,
+                self.batch, self.alarm]  # fmt: skip
+        rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in keys]
+        bg, edged = rgb[0], [self.fg, self.muted, self.data, self.fit, self.batch]
+        halves = [tuple((a + b) // 2 for a, b in zip(rgb[keys.index(c)], bg, strict=True))
+                  for c in edged]  # fmt: skip
+        return rgb + halves
+
     def sweep_colors(self, count: int) -> list[str]:
         import matplotlib as mpl
 
