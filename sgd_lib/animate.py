@@ -64,7 +64,12 @@ class Blitter:
             return None
         if isinstance(artist, Line2D):
             px = artist.get_transform().transform(artist.get_xydata())
-            pad = artist.get_linewidth() * self.fig.dpi / 72 / 2
+            marker = (
+                artist.get_markersize() + artist.get_markeredgewidth()
+                if artist.get_marker() not in (None, "None", "", " ")
+                else 0
+            )
+            pad = max(artist.get_linewidth(), marker) * self.fig.dpi / 72 / 2
         elif isinstance(artist, Collection):  # scatter: marker sizes are areas in points²
             px = artist.get_offset_transform().transform(artist.get_offsets())
             sizes = artist.get_sizes()

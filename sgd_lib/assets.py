@@ -4,7 +4,8 @@ A job's key hashes everything that decides its files' bytes: the settings of the
 draws, the rendering code, and the versions of the libraries that train, draw and encode.
 A file is fresh when the manifest records its key and its sha256 and the file on disk still
 has that hash. Files are written under a temporary name and renamed, so an interrupted build
-leaves only whole files, and the manifest (written last) never vouches for a partial one.
+leaves only whole files, and the manifest (rewritten as each job finishes) vouches only for
+files that were completely written.
 
 This module imports neither torch nor matplotlib until a job has to run: a build with
 nothing to do finishes in well under a second.
@@ -186,15 +187,20 @@ def build(
     try:
         for done, written in enumerate(_run(stale, out, keys, jobs), start=1):
             entries |= {e["name"]: e for e in written}
+            # Recorded as each job finishes: a build that is killed resumes where it stopped.
+            _write_manifest(out, entries)
             if progress:
                 progress(done, len(stale), written[0]["slug"])
     finally:
-        # Whatever finished is recorded, so an interrupted build resumes where it stopped.
         removed = _prune(out, every, known, entries, full=only is None)
-        manifest = {"files": [entries[n] for n in sorted(entries)]}
-        write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+        _write_manifest(out, entries)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     return Report(rendered, sorted(fresh), removed, time.perf_counter() - start)
+
+
+def _write_manifest(out: Path, entries: dict[str, dict]) -> None:
+    manifest = {"files": [entries[name] for name in sorted(entries)]}
+    write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
 
 
 def _prune(out, every, known, entries, full: bool) -> list[str]:

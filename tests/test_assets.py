@@ -1,0 +1,224 @@
+"""The asset build, end to end: completeness, the manifest, budgets, determinism, staleness,
+interruption, and bad options."""
+
+import dataclasses
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from sgd_lib import EXPERIMENTS, Experiment
+from sgd_lib.assets import MANIFEST, SHARED, build, plan
+from sgd_lib.render_fit import frame_steps
+from sgd_lib.theme import THEMES
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "build_assets.py"
+# Size budgets, per file. Measured: fit GIFs 20-160 KB, the linked GIF about 150 KB, PNGs
+# 8-25 KB, the whole set about 9 MB; the budgets leave room, and catch a regression that
+# doubles a file.
+BUDGET = {"fit": 200_000, "linked": 250_000, "png": 60_000, "total": 12_000_000}
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def manifest(out: Path) -> dict[str, dict]:
+    return {e["name"]: e for e in json.loads((out / MANIFEST).read_text())["files"]}
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory) -> Path:
+    """A cold build of the whole table with two worker processes."""
+    out = tmp_path_factory.mktemp("cold") / "assets"
+    report = build(out, jobs=2)
+    assert report.fresh == [] and len(report.rendered) == len(manifest(out))
+    return out
+
+
+def test_every_experiment_has_every_figure_in_both_themes(cold):
+    names = set(manifest(cold))
+    for e in EXPERIMENTS:
+        for theme in THEMES:
+            for suffix in ("fit-{}.gif", "poster-{}.png", "loss-{}.png"):
+                assert f"{e.slug}-{suffix.format(theme.name)}" in names
+    for figure in SHARED:
+        for theme in THEMES:
+            assert any(n.startswith(f"{figure}-") and n.endswith(f"{theme.name}.png")
+                       for n in names), figure  # fmt: skip
+    assert "linked-light.gif" in names and "linked-dark.gif" in names
+
+
+def test_manifest_matches_the_files_on_disk(cold):
+    entries = manifest(cold)
+    on_disk = files(cold)
+    assert set(on_disk) == set(entries) | {MANIFEST}
+    for name, entry in entries.items():
+        payload = on_disk[name]
+        assert entry["bytes"] == len(payload)
+        assert entry["sha256"] == hashlib.sha256(payload).hexdigest()
+        image = Image.open(cold / name)
+        assert (entry["width"], entry["height"]) == image.size
+        assert entry["frames"] == getattr(image, "n_frames", 1)
+        assert entry["theme"] in {t.name for t in THEMES}
+
+
+def test_gifs_loop_keep_time_and_fit_the_budget(cold):
+    entries = manifest(cold)
+    for e in EXPERIMENTS:
+        for theme in THEMES:
+            name = f"{e.slug}-fit-{theme.name}.gif"
+            gif = Image.open(cold / name)
+            assert gif.info["loop"] == 0, name
+            expected = len(frame_steps(entries[name]["frames"] - 1, e.frames))
+            assert gif.n_frames == expected <= e.frames, name
+            times = []
+            for i in range(gif.n_frames):
+                gif.seek(i)
+                times.append(gif.info["duration"])
+            assert set(times[1:-1]) <= {e.frame_ms}, name
+            assert entries[name]["bytes"] <= BUDGET["fit"], name
+    for name, entry in entries.items():
+        kind = "linked" if entry["kind"] == "linked" else "png" if name.endswith(".png") else "fit"
+        assert entry["bytes"] <= BUDGET[kind], name
+    assert sum(e["bytes"] for e in entries.values()) <= BUDGET["total"]
+
+
+def test_full_runs_have_a_frame_per_step_and_long_runs_are_sampled(cold):
+    entries = manifest(cold)
+    assert entries["gd-lr0.1-fit-light.gif"]["frames"] == 101
+    assert entries["lr0.01-bs16-fit-dark.gif"]["frames"] == 101  # 1000 steps, sampled
+    assert entries["lr1.0-bs1-fit-light.gif"]["frames"] < 20  # diverged early
+
+
+def test_jobs_1_gives_the_same_bytes_as_jobs_2(cold, tmp_path):
+    again = tmp_path / "assets"
+    build(again, jobs=1)
+    assert files(again) == files(cold)
+
+
+def test_a_warm_build_renders_nothing(cold):
+    before = files(cold)
+    report = build(cold, jobs=2)
+    assert report.rendered == [] and report.removed == []
+    assert len(report.fresh) == len(manifest(cold))
+    assert files(cold) == before
+
+
+def test_changing_one_experiment_renders_only_its_files(cold, tmp_path):
+    out = tmp_path / "assets"
+    shutil.copytree(cold, out)
+    changed = next(e for e in EXPERIMENTS if e.slug == "lr0.1-bs4")
+    table = tuple(dataclasses.replace(e, seed=7) if e == changed else e for e in EXPERIMENTS)
+    report = build(out, table=table, jobs=1)
+    drawing_it = [j for j in plan(table) if changed.slug in [e.slug for e in j.runs]]
+    assert {j.slug for j in drawing_it} == {changed.slug, "compare-bs", "compare-examples"}
+    expected = sorted(name for j in drawing_it for name, _, _ in j.files())
+    assert report.rendered == expected
+    before, after = files(cold), files(out)
+    changed_files = sorted(n for n in before if n != MANIFEST and before[n] != after[n])
+    assert set(changed_files) <= set(expected)
+    assert f"{changed.slug}-fit-light.gif" in changed_files  # other batches, other pictures
+
+
+def test_a_file_changed_on_disk_is_rendered_again(cold, tmp_path):
+    out = tmp_path / "assets"
+    shutil.copytree(cold, out)
+    (out / "gd-lr0.1-loss-light.png").write_bytes(b"not a png")
+    report = build(out, only=["gd-lr0.1"])
+    assert "gd-lr0.1-loss-light.png" in report.rendered
+    assert files(out) == files(cold)
+
+
+def test_an_unreadable_manifest_means_render_everything(cold, tmp_path):
+    out = tmp_path / "assets"
+    shutil.copytree(cold, out)
+    (out / MANIFEST).write_text("{ truncated")
+    report = build(out, only=["lr0.1-bs1", "guess"])
+    assert report.fresh == [] and len(report.rendered) == 8  # nothing is trusted
+    assert all(files(out)[name] == files(cold)[name] for name in report.rendered)
+
+
+def test_figures_no_longer_in_the_table_are_removed(cold, tmp_path):
+    out = tmp_path / "assets"
+    shutil.copytree(cold, out)
+    table = tuple(e for e in EXPERIMENTS if e.slug != "lr0.01-bs64")
+    report = build(out, table=table, jobs=1)
+    assert report.removed == sorted(n for n in manifest(cold) if n.startswith("lr0.01-bs64-"))
+    assert not any(n.startswith("lr0.01-bs64-") for n in files(out))
+
+
+def test_a_killed_build_leaves_only_whole_files_and_resumes(tmp_path):
+    out = tmp_path / "assets"
+    command = [sys.executable, str(SCRIPT), "--out", str(out), "--jobs", "1"]
+    build_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.gif"))) < 4:
+        time.sleep(0.05)
+    build_process.send_signal(signal.SIGKILL)
+    build_process.wait()
+    written = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert written, "the build was killed before it wrote anything"
+    for path in written:  # whatever a killed build left is whole
+        if path.suffix in (".gif", ".png"):
+            Image.open(path).load()
+    resumed = subprocess.run([*command[:-1], "2"], capture_output=True, text=True, check=True)
+    assert "up to date" in resumed.stdout and not resumed.stdout.startswith("assets: 0 up")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    entries = manifest(out)
+    for name, entry in entries.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"]
+    assert len(entries) == sum(len(j.files()) for j in plan())
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--jobs", "0"], "--jobs must be a whole number of at least 1"),
+        (["--jobs", "two"], "--jobs must be a whole number of at least 1"),
+        (["--only", "lr0.5-bs3"], "--only: each SLUG must be one of gd-lr0.1"),
+        (["--workers", "2"], "unrecognized arguments: --workers 2 (allowed:"),
+    ],
+)
+def test_bad_options_exit_2_and_write_nothing(tmp_path, args, says):
+    out = tmp_path / "new" / "assets"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), *args],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "says"),
+    [
+        ("a-file", "is a file"),
+        ("a-file/assets", "which is a file"),
+        ("/proc/sgd-assets", "cannot create it or write there"),
+    ],
+)
+def test_an_output_path_that_cannot_be_a_directory_exits_2(tmp_path, out, says):
+    (tmp_path / "a-file").write_text("keep me")
+    target = out if out.startswith("/") else str(tmp_path / out)
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", target],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert (tmp_path / "a-file").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_the_table_can_be_extended_without_touching_the_build(tmp_path):
+    extra = Experiment(0.05, 8)
+    table = (*EXPERIMENTS[:2], extra)
+    out = tmp_path / "assets"
+    build(out, table=table, only=[extra.slug])
+    assert sorted(manifest(out)) == sorted(n for n, _, _ in plan(table)[2].files())

@@ -1,0 +1,136 @@
+"""Rendering, in one process: frames, the GIF encoder, themes, divergence, determinism."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sgd_lib import Experiment, find, train
+from sgd_lib import animate as animate_module
+from sgd_lib.encode import GIF_COLORS, gif_bytes, png_bytes, to_image
+from sgd_lib.render_fit import (
+    FIT_SIZE,
+    HOLD_FIRST_MS,
+    HOLD_LAST_MS,
+    animate_fit,
+    durations,
+    frame_steps,
+)
+from sgd_lib.render_linked import animate_linked
+from sgd_lib.render_plots import plot_loss
+from sgd_lib.theme import DARK, LIGHT, THEMES
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def decode(payload: bytes) -> tuple[list[np.ndarray], list[int], dict]:
+    """Every frame of a GIF as it is shown (RGB), each frame's duration, the file's info."""
+    gif = Image.open(io.BytesIO(payload))
+    info = dict(gif.info)
+    frames, times = [], []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB")))
+        times.append(gif.info["duration"])
+    return frames, times, info
+
+
+def shown(animation) -> list[np.ndarray]:
+    """What the animation's frames should look like: each index through the palette."""
+    colors = np.array(animation.palette.getpalette("RGB")[: 3 * 256]).reshape(-1, 3)
+    return [colors[frame].astype(np.uint8) for frame in animation.frames]
+
+
+@pytest.fixture(scope="module")
+def sgd(data):
+    return train(data, find("lr0.1-bs16"))
+
+
+def test_frame_steps_are_all_steps_or_an_even_sample():
+    assert frame_steps(100, 101) == list(range(101))
+    assert frame_steps(4, 101) == [0, 1, 2, 3, 4]
+    sampled = frame_steps(1000, 101)
+    assert len(sampled) == 101 and sampled[0] == 0 and sampled[-1] == 1000
+    assert set(np.diff(sampled)) == {10}
+
+
+def test_durations_hold_the_ends():
+    assert durations(5, 60) == [HOLD_FIRST_MS, 60, 60, 60, HOLD_LAST_MS]
+    assert durations(1, 60) == [HOLD_LAST_MS]
+
+
+def test_gif_shows_exactly_the_frames_loops_and_keeps_time(sgd, data):
+    animation = animate_fit(sgd, data, LIGHT)
+    frames, times, info = decode(gif_bytes(animation.frames, animation.palette,
+                                           animation.durations_ms))  # fmt: skip
+    assert info["loop"] == 0  # forever
+    assert len(frames) == len(frame_steps(100, sgd.experiment.frames)) == 101
+    assert times == animation.durations_ms
+    assert frames[0].shape == (FIT_SIZE[1], FIT_SIZE[0], 3)
+    for decoded, expected in zip(frames, shown(animation), strict=True):
+        np.testing.assert_array_equal(decoded, expected)
+
+
+def test_identical_frames_still_count(data):
+    animation = animate_fit(train(data, Experiment(0.1, steps=3)), data, LIGHT)
+    frames = [animation.frames[0]] * 4
+    decoded, times, _ = decode(gif_bytes(frames, animation.palette, [60, 70, 80, 90]))
+    assert len(decoded) == 4 and times == [60, 70, 80, 90]
+
+
+def test_palette_leaves_the_transparent_entry_free(sgd, data):
+    animation = animate_fit(sgd, data, DARK)
+    assert max(int(f.max()) for f in animation.frames) < GIF_COLORS - 1
+
+
+def test_redrawing_only_what_moved_equals_redrawing_everything(sgd, data, monkeypatch):
+    # The oracle: every frame converted whole, as if every pixel could have changed.
+    fast = animate_fit(sgd, data, LIGHT)
+    whole = (0, 0, *FIT_SIZE)
+    monkeypatch.setattr(animate_module.Blitter, "_box", lambda self, artist: whole)
+    slow = animate_fit(sgd, data, LIGHT)
+    for a, b in zip(fast.frames, slow.frames, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_linked_animation_redraws_only_what_moved(data, monkeypatch):
+    h = train(data, Experiment(0.1, steps=30))
+    fast = animate_linked(h, data, DARK)
+    monkeypatch.setattr(animate_module.Blitter, "_box", lambda self, artist: (0, 0, 800, 520))
+    slow = animate_linked(h, data, DARK)
+    for a, b in zip(fast.frames, slow.frames, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_each_theme_draws_on_its_own_background(sgd, data, theme):
+    first = shown(animate_fit(sgd, data, theme))[0]
+    assert tuple(first[2, 2]) == rgb(theme.bg)
+    loss = np.asarray(plot_loss(sgd, theme).convert("RGB"))
+    assert tuple(loss[2, 2]) == rgb(theme.bg)
+
+
+def test_rendering_is_deterministic(sgd, data):
+    def once():
+        a = animate_fit(sgd, data, DARK)
+        return gif_bytes(a.frames, a.palette, a.durations_ms), png_bytes(plot_loss(sgd, DARK))
+
+    assert once() == once()
+
+
+def test_a_diverging_run_renders_and_says_so(data):
+    h = train(data, find("lr1.0-bs1"))
+    assert h.diverged
+    animation = animate_fit(h, data, LIGHT)
+    assert len(animation.frames) == h.steps_run + 1
+    alarm = np.array(rgb(LIGHT.alarm))
+    last, first = shown(animation)[-1], shown(animation)[0]
+    assert (last == alarm).all(axis=-1).sum() > 200  # the "diverged at step k" note
+    assert (first == alarm).all(axis=-1).sum() == 0
+    loss = np.asarray(plot_loss(h, LIGHT).convert("RGB"))
+    assert (loss == alarm).all(axis=-1).sum() > 100  # its marker and label
+    poster = Image.open(io.BytesIO(png_bytes(to_image(animation.frames[-1], animation.palette))))
+    assert poster.size == FIT_SIZE
