@@ -38,7 +38,10 @@ def y_view(data: Data) -> tuple[float, float]:
 
 
 def readout(h: History, t: int) -> tuple[str, str]:
-    return f"step {t}", f"MSE {h.loss[t].item():.3g}"
+    mse = h.loss[t].item()
+    # Three significant digits, but never an exponent: a run stops before its MSE passes
+    # BLOWUP times the start, so at most five digits ever show.
+    return f"step {t}", f"MSE {mse:,.0f}" if mse >= 1000 else f"MSE {mse:.3g}"
 
 
 def settings_label(h: History) -> str:

@@ -53,10 +53,15 @@ def plot_data(data: Data, theme: Theme, guess: bool = False) -> Image.Image:
 
 
 def _loss_axes(ax: Axes, histories: list[History], theme: Theme) -> None:
+    """Limits from the full-data loss: a single example's batch loss can be near zero, and
+    would otherwise stretch a log scale over decades nobody needs to see."""
     low = min(h.loss.min().item() for h in histories)
     high = max(h.loss.max().item() for h in histories)
     if high > LOG_RANGE * low:
         ax.set_yscale("log")
+        ax.set_ylim(low / 3, high * 3)
+    else:
+        ax.set_ylim(0, high * 1.1)
     ax.set(xlabel="step", ylabel="MSE (full data)")
 
 
