@@ -12,25 +12,19 @@ import sys
 from pathlib import Path
 
 from sgd_lib.assets import build, plan, select
-from sgd_lib.checks import SettingError
+from sgd_lib.checks import Parser, SettingError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog="build_assets.py", description=__doc__.splitlines()[0])
+    parser = Parser(prog="build_assets.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "assets", help="output dir")
     parser.add_argument("--jobs", default=str(os.cpu_count() or 1), help="worker processes")
     parser.add_argument("--force", action="store_true", help="render everything again")
     parser.add_argument("--only", nargs="+", metavar="SLUG", help="only these figures")
     args, extra = parser.parse_known_args(argv)
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)} (allowed: {options(parser)})")
+    parser.reject(extra)
     if not args.jobs.isdigit() or int(args.jobs) < 1:
         parser.error(f"--jobs must be a whole number of at least 1, got {args.jobs!r}")
     args.jobs = int(args.jobs)
@@ -42,10 +36,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if problem:
         parser.error(f"--out {str(args.out)!r}: {problem}")
     return args
-
-
-def options(parser: argparse.ArgumentParser) -> str:
-    return ", ".join(s for a in parser._actions for s in a.option_strings if s.startswith("--"))
 
 
 def unwritable(out: Path) -> str | None:

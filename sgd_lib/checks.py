@@ -1,5 +1,7 @@
-"""Validation shared by every setting: one error type that names the setting and what is allowed."""
+"""Validation shared by every setting and command: errors that name what is wrong and what is
+allowed, in one line."""
 
+import argparse
 import math
 
 
@@ -23,3 +25,16 @@ def is_whole(value: object) -> bool:
 
 def is_finite(value: object) -> bool:
     return is_number(value) and math.isfinite(value)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but every error is one line on stderr (status 2), with no usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def reject(self, extra: list[str]) -> None:
+        """Refuse arguments parse_known_args() did not know, listing the options there are."""
+        if extra:
+            allowed = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+            self.error(f"unrecognized arguments: {' '.join(extra)} (allowed: {', '.join(allowed)})")

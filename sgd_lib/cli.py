@@ -8,19 +8,13 @@ import argparse
 import json
 import sys
 
-from sgd_lib.checks import SettingError
+from sgd_lib.checks import Parser, SettingError
 from sgd_lib.data import make_data
 from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares
 from sgd_lib.training import BLOWUP, History, train
 
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        # One line, no usage block: the message already says what is wrong and what is allowed.
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _number(text: str) -> float | str:
@@ -38,9 +32,9 @@ def _whole(text: str) -> int | str:
         return text
 
 
-def _parser() -> tuple[_Parser, _Parser]:
-    top = _Parser(prog="python -m sgd_lib", description=__doc__.splitlines()[0])
-    commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _parser() -> tuple[Parser, Parser]:
+    top = Parser(prog="python -m sgd_lib", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = commands.add_parser("train", help="fit the lesson's line and report the result")
     run.add_argument("--lr", type=_number, required=True, help="learning rate, > 0")
     run.add_argument(
@@ -55,11 +49,7 @@ def _parser() -> tuple[_Parser, _Parser]:
     return top, run
 
 
-def _options(parser: argparse.ArgumentParser) -> str:
-    return ", ".join(s for a in parser._actions for s in a.option_strings if s.startswith("--"))
-
-
-def _experiment(args: argparse.Namespace, run: _Parser) -> Experiment:
+def _experiment(args: argparse.Namespace, run: Parser) -> Experiment:
     try:
         data = DataSpec(seed=args.data_seed)
     except SettingError as e:
@@ -105,8 +95,7 @@ def _print_run(h: History, ols: list[float]) -> None:
 def main(argv: list[str] | None = None) -> int:
     top, run = _parser()
     args, extra = top.parse_known_args(argv)
-    if extra:
-        run.error(f"unrecognized arguments: {' '.join(extra)} (allowed: {_options(run)})")
+    run.reject(extra)
     experiment = _experiment(args, run)
     data = make_data(experiment.data)
     h = train(data, experiment)
