@@ -44,7 +44,7 @@ format: venv
 lock:
 	@test -x $(VENV)-lock/bin/pip-compile || \
 		($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet pip-tools==7.6.2)
-	$(VENV)-lock/bin/pip-compile --quiet --extra dev --allow-unsafe --strip-extras \
+	$(VENV)-lock/bin/pip-compile --quiet --all-extras --allow-unsafe --strip-extras \
 		--no-emit-find-links --no-emit-index-url --no-emit-trusted-host \
 		-o requirements.lock pyproject.toml
 

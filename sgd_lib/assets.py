@@ -108,16 +108,19 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_manifest(out: Path) -> dict[str, dict]:
-    """The files the last build vouched for, by name; empty if there is no readable manifest."""
+def read_manifest(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The files the last build vouched for, by name, and its runs' results, by slug; both
+    empty if there is no readable manifest."""
     try:
-        files = json.loads((out / MANIFEST).read_text())["files"]
-        return {f["name"]: f for f in files}
+        manifest = json.loads((out / MANIFEST).read_text())
+        return {f["name"]: f for f in manifest["files"]}, dict(manifest["runs"])
     except (OSError, ValueError, KeyError, TypeError):
-        return {}  # no manifest, or not one of ours: every file is rendered again
+        return {}, {}  # no manifest, or not one of ours: every file is rendered again
 
 
-def is_fresh(job: Job, key: str, out: Path, known: dict[str, dict]) -> bool:
+def is_fresh(job: Job, key: str, out: Path, known: dict[str, dict], runs: dict) -> bool:
+    if job.figure == "run" and runs.get(job.slug, {}).get("key") != key:
+        return False
     for name, _, _ in job.files():
         entry, path = known.get(name), out / name
         if entry is None or entry.get("key") != key or not path.is_file():
@@ -175,32 +178,44 @@ def build(
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
     code = code_version()
-    known = read_manifest(out)
+    known, known_runs = read_manifest(out)
     keys = {job.slug: job.key(code) for job in every}
-    stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], out, known)]
+    stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], out, known, known_runs)]
     fresh = [name for j in chosen if j not in stale for name, _, _ in j.files()]
 
     entries = {name: known[name] for name in fresh}
-    if only is not None:  # files of jobs not asked for stay as the manifest had them
+    runs = {j.slug: known_runs[j.slug] for j in chosen if j not in stale and j.figure == "run"}
+    if only is not None:  # what was not asked for stays as the manifest had it
         asked = {name for j in chosen for name, _, _ in j.files()}
         entries |= {name: e for name, e in known.items() if name not in asked}
+        runs |= {slug: r for slug, r in known_runs.items() if slug not in runs}
     try:
-        for done, written in enumerate(_run(stale, out, keys, jobs), start=1):
+        for done, (written, run) in enumerate(_run(stale, out, keys, jobs), start=1):
             entries |= {e["name"]: e for e in written}
+            runs |= run
             # Recorded as each job finishes: a build that is killed resumes where it stopped.
-            _write_manifest(out, entries)
+            _write_manifest(out, entries, runs)
             if progress:
                 progress(done, len(stale), written[0]["slug"])
     finally:
         removed = _prune(out, every, known, entries, full=only is None)
-        _write_manifest(out, entries)
+        if only is None:
+            runs = {slug: r for slug, r in runs.items() if slug in keys}
+        _write_manifest(out, entries, runs)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     return Report(rendered, sorted(fresh), removed, time.perf_counter() - start)
 
 
-def _write_manifest(out: Path, entries: dict[str, dict]) -> None:
-    manifest = {"files": [entries[name] for name in sorted(entries)]}
-    write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+def _write_manifest(out: Path, entries: dict[str, dict], runs: dict[str, dict]) -> None:
+    manifest = {
+        "files": [entries[name] for name in sorted(entries)],
+        "runs": {slug: runs[slug] for slug in sorted(runs)},  # each run's numbers, for pages
+    }
+    payload = (json.dumps(manifest, indent=1, allow_nan=False) + "\n").encode()
+    path = out / MANIFEST
+    # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
+    if not path.is_file() or path.read_bytes() != payload:
+        write_atomic(path, payload)
 
 
 def _prune(out, every, known, entries, full: bool) -> list[str]:
@@ -230,12 +245,15 @@ def _run(stale: list[Job], out: Path, keys: dict[str, str], jobs: int):
             yield future.result()
 
 
-def render_job(job: Job, out: Path, key: str) -> list[dict]:
-    """Train what the job draws, render it in every theme, write the files; their entries."""
+def render_job(job: Job, out: Path, key: str) -> tuple[list[dict], dict[str, dict]]:
+    """Train what the job draws, render it in every theme, write the files; their manifest
+    entries, and the run's results if the job is an experiment's."""
     from sgd_lib.render_job import render  # torch and matplotlib: only where work is done
 
+    encoded, results = render(job)
+    runs = {job.slug: {**results, "key": key}} if results else {}
     entries = []
-    for (name, kind, theme), (payload, size, frames) in zip(job.files(), render(job), strict=True):
+    for (name, kind, theme), (payload, size, frames) in zip(job.files(), encoded, strict=True):
         write_atomic(out / name, payload)
         entries.append({
             "name": name,
@@ -250,4 +268,4 @@ def render_job(job: Job, out: Path, key: str) -> list[dict]:
             "sha256": hashlib.sha256(payload).hexdigest(),
             "key": key,
         })  # fmt: skip
-    return entries
+    return entries, runs

@@ -12,7 +12,7 @@ from sgd_lib.checks import Parser, SettingError
 from sgd_lib.data import make_data
 from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares
-from sgd_lib.training import BLOWUP, History, train
+from sgd_lib.training import BLOWUP, History, summary, train
 
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 
@@ -60,24 +60,6 @@ def _experiment(args: argparse.Namespace, run: Parser) -> Experiment:
         run.error(f"--{e.field.replace('_', '-')} must be {e.allowed}, got {e.value!r}")
 
 
-def summary(h: History, ols: list[float]) -> dict:
-    """The run as plain, finite Python values: the JSON contract of DESIGN.md."""
-    e = h.experiment
-    return {
-        "lr": e.lr,
-        "batch_size": e.batch_size,
-        "steps": e.steps,
-        "seed": e.seed,
-        "params": h.params[-1].tolist(),
-        "loss": h.loss[-1].item(),
-        "initial_loss": h.loss[0].item(),
-        "ols": ols,
-        "diverged": h.diverged,
-        "diverged_at": h.diverged_at,
-        "steps_run": h.steps_run,
-    }
-
-
 def _print_run(h: History, ols: list[float]) -> None:
     for t in range(0, h.steps_run + 1, PRINT_EVERY):
         print(f"step {t:>5}  loss {h.loss[t].item():.4f}")
@@ -99,12 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     experiment = _experiment(args, run)
     data = make_data(experiment.data)
     h = train(data, experiment)
-    ols = least_squares(data.x, data.y).tolist()
     if args.json:
         # allow_nan=False: strict JSON, and a loud failure if a NaN ever slipped through.
-        print(json.dumps(summary(h, ols), allow_nan=False))
+        print(json.dumps(summary(h, data), allow_nan=False))
     else:
-        _print_run(h, ols)
+        _print_run(h, least_squares(data.x, data.y).tolist())
     return 0
 
 

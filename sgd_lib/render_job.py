@@ -10,7 +10,7 @@ from sgd_lib.render_fit import animate_fit
 from sgd_lib.render_linked import animate_linked
 from sgd_lib.render_plots import plot_compare, plot_data, plot_loss, plot_paths
 from sgd_lib.theme import THEMES
-from sgd_lib.training import History, train
+from sgd_lib.training import History, summary, train
 
 Encoded = tuple[bytes, tuple[int, int], int]  # file bytes, (width, height), frame count
 
@@ -36,8 +36,8 @@ def png(image) -> Encoded:
     return png_bytes(image), image.size, 1
 
 
-def render(job: Job) -> list[Encoded]:
-    """The job's files, in the order of job.files()."""
+def render(job: Job) -> tuple[list[Encoded], dict | None]:
+    """The job's files, in the order of job.files(), and an experiment's results."""
     data = data_for(job.data)
     runs = [history(e) for e in job.runs]
     title = SHARED.get(job.figure, (None, ""))[1].format(bs=SWEEP_BATCH_SIZE, lr=SWEEP_LR)
@@ -57,4 +57,4 @@ def render(job: Job) -> list[Encoded]:
         else:
             by = {"compare-lr": "lr", "compare-examples": "examples"}.get(job.figure, "batch")
             out.append(png(plot_compare(runs, theme, title, by)))
-    return out
+    return out, summary(runs[0], data) if job.figure == "run" else None

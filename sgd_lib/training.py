@@ -8,7 +8,7 @@ from torch import nn
 
 from sgd_lib.data import Data
 from sgd_lib.experiments import Experiment
-from sgd_lib.loss import mse
+from sgd_lib.loss import least_squares, mse
 
 A0 = (-1.0, 1.0)  # the lesson's initial guess (slope, intercept)
 # A run has diverged once its full-data loss is this many times the initial guess's (or
@@ -102,3 +102,28 @@ def train(data: Data, experiment: Experiment) -> History:
         batches=_stack_batches(batches, batch_size),
         diverged_at=diverged_at,
     )
+
+
+def summary(h: History, data: Data) -> dict:
+    """The run as plain, finite Python values: the JSON contract of DESIGN.md, and more."""
+    e = h.experiment
+    ols = least_squares(data.x, data.y)
+    distance = (h.params[-1].double() - ols).norm().item()  # from the least-squares answer
+    return {
+        "slug": e.slug,
+        "lr": e.lr,
+        "batch_size": e.batch_size,
+        "steps": e.steps,
+        "seed": e.seed,
+        "params": h.params[-1].tolist(),
+        "loss": h.loss[-1].item(),
+        "initial_loss": h.loss[0].item(),
+        # LAPACK's float64 answer can differ in its last bits from call to call; ten decimals
+        # keep every digit that means anything and make the output byte-identical.
+        "ols": [round(v, 10) for v in ols.tolist()],
+        "distance": round(distance, 10),
+        "a_true": list(e.data.a_true),
+        "diverged": h.diverged,
+        "diverged_at": h.diverged_at,
+        "steps_run": h.steps_run,
+    }
