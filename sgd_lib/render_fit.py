@@ -88,7 +88,9 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
                 ls="--", label="true line")  # fmt: skip
         fig.text(0.02, 0.97, settings_label(h), va="top", ha="left", color=theme.muted)
         # The moving parts: drawn by hand each frame, so the still parts are drawn only once.
-        (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4)
+        # Hard-edged and 2 px: a moving line's anti-aliased fringe costs ~15% of each GIF.
+        (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
+                          lw=2, antialiased=False)  # fmt: skip
         note = ax.text(0.5, 0.2, divergence_note(h) if h.diverged else "", color=theme.alarm,
                        transform=ax.transAxes, ha="center", va="center", fontsize=17,
                        weight="bold", linespacing=1.4)  # fmt: skip
