@@ -40,7 +40,7 @@ MANIFEST = "manifest.json"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and encodes
 # Modules that cannot change a figure's bytes: the table's settings enter each key as values,
 # so editing one experiment re-renders only what draws it.
-NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py"}
+NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py"}
 SHARED = {  # figure -> the runs it draws, and how it is titled
     "compare-lr": (lr_sweep, "learning rates, batch size {bs}"),
     "compare-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
@@ -180,6 +180,10 @@ def build(
     code = code_version()
     known, known_runs = read_manifest(out)
     keys = {job.slug: job.key(code) for job in every}
+    layout = {  # for the pages: the table's order, and which runs each shared figure draws
+        "table": [e.slug for e in table],
+        "figures": {j.slug: [e.slug for e in j.runs] for j in every if j.figure != "run"},
+    }
     stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], out, known, known_runs)]
     fresh = [name for j in chosen if j not in stale for name, _, _ in j.files()]
 
@@ -194,22 +198,23 @@ def build(
             entries |= {e["name"]: e for e in written}
             runs |= run
             # Recorded as each job finishes: a build that is killed resumes where it stopped.
-            _write_manifest(out, entries, runs)
+            _write_manifest(out, entries, runs, layout)
             if progress:
                 progress(done, len(stale), written[0]["slug"])
     finally:
         removed = _prune(out, every, known, entries, full=only is None)
         if only is None:
             runs = {slug: r for slug, r in runs.items() if slug in keys}
-        _write_manifest(out, entries, runs)
+        _write_manifest(out, entries, runs, layout)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     return Report(rendered, sorted(fresh), removed, time.perf_counter() - start)
 
 
-def _write_manifest(out: Path, entries: dict[str, dict], runs: dict[str, dict]) -> None:
+def _write_manifest(out: Path, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
     manifest = {
         "files": [entries[name] for name in sorted(entries)],
         "runs": {slug: runs[slug] for slug in sorted(runs)},  # each run's numbers, for pages
+        **layout,
     }
     payload = (json.dumps(manifest, indent=1, allow_nan=False) + "\n").encode()
     path = out / MANIFEST

@@ -41,11 +41,15 @@ class History:
         return len(self.batch_loss)
 
 
+# --8<-- [start:batch]
 def batch_indices(n: int, batch_size: int | None, g: torch.Generator) -> torch.Tensor | slice:
     """The rows one update sees: all of them for gradient descent, else a random subset."""
     if batch_size is None:
         return slice(None)
     return torch.randperm(n, generator=g)[:batch_size]
+
+
+# --8<-- [end:batch]
 
 
 def _stack_batches(batches: list[torch.Tensor], batch_size: int | None) -> torch.Tensor | None:

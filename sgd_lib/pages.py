@@ -1,0 +1,335 @@
+"""The pages' generated parts: figures, animations, numbers and tables, from the asset manifest.
+
+A page writes `{{ command args }}` where a generated part goes; `expand()` replaces each one
+with HTML built from `docs/assets/manifest.json`, so every number and picture on the site comes
+from the build. An unknown command, experiment, figure or field is a PageError: the build
+fails instead of showing a hole. Plain Python: no torch, no matplotlib.
+"""
+
+import html
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from latex2mathml.converter import convert as latex_to_mathml
+
+from sgd_lib.assets import MANIFEST
+from sgd_lib.theme import THEMES
+
+PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+DEFAULT_FORMAT = ".4g"
+
+
+class PageError(ValueError):
+    """A page asks for something the build did not make."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    files: dict[str, dict]  # file name -> its entry (size, frames, sha256, ...)
+    runs: dict[str, dict]  # experiment slug -> its results (params, loss, diverged, ...)
+    table: list[str]  # experiment slugs in the table's order
+    figures: dict[str, list[str]]  # shared figure -> the experiment slugs it draws
+
+    @classmethod
+    def read(cls, assets: Path) -> "Manifest":
+        try:
+            m = json.loads((assets / MANIFEST).read_text())
+            return cls({f["name"]: f for f in m["files"]}, m["runs"], m["table"], m["figures"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise PageError(f"{assets / MANIFEST}: no readable manifest ({e}); build the assets")
+
+    def run(self, slug: str) -> dict:
+        if slug not in self.runs:
+            raise PageError(f"no experiment {slug!r}; there are: {', '.join(self.table)}")
+        return self.runs[slug]
+
+    def variants(self, stem: str, ext: str) -> list[tuple[str, dict]]:
+        """(theme name, file entry) of `stem-THEME.ext` in every theme."""
+        out = []
+        for theme in THEMES:
+            name = f"{stem}-{theme.name}.{ext}"
+            if name not in self.files:
+                raise PageError(f"no figure {name!r} in the manifest")
+            out.append((theme.name, self.files[name]))
+        return out
+
+
+# ---- words and numbers -----------------------------------------------------------
+
+
+def describe(run: dict) -> str:
+    """The run's settings in words: "SGD, batch size 16, lr 0.1"."""
+    how = "gradient descent" if run["batch_size"] is None else f"SGD, batch size {run['batch_size']}"
+    return f"{how}, lr {run['lr']:g}"
+
+
+def field(run: dict, path: str):
+    """A value of the run by dotted path: "loss", "params.0", "ols.1"."""
+    value = run
+    for part in path.split("."):
+        try:
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise PageError(f"{run['slug']} has no field {path!r}; it has {', '.join(run)}")
+    return value
+
+
+def number(value, fmt: str = DEFAULT_FORMAT) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    return format(value, fmt)
+
+
+def ending(run: dict) -> str:
+    """How the run ends, in one sentence's worth of words."""
+    if run["diverged"]:
+        return (
+            f"it goes off the rails and is stopped at update {run['diverged_at']}, its error "
+            f"{run['loss']:,.0f} and climbing"
+        )
+    slope, intercept = run["params"]
+    return f"it ends at slope {slope:.2f}, intercept {intercept:.2f}, MSE {run['loss']:.3g}"
+
+
+def alt_text(run: dict) -> str:
+    return (
+        f"Animation: {describe(run)}, fitting a line to the orange points over "
+        f"{run['steps']} updates; {ending(run)}."
+    )
+
+
+# ---- HTML pieces -----------------------------------------------------------------
+
+
+def _attrs(**attrs) -> str:
+    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{html.escape(str(v))}"' for k, v in attrs.items())
+
+
+def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str, lazy: bool = True) -> str:
+    """One <img> per theme; CSS shows the one that matches the page's colour scheme."""
+    out = []
+    for theme, entry in m.variants(stem, ext):
+        out.append(
+            "<img "
+            + _attrs(
+                class_=f"sgd-{theme}",
+                src=f"{base}assets/{entry['name']}",
+                alt=alt,
+                width=entry["width"],
+                height=entry["height"],
+                loading="lazy" if lazy else "eager",
+                decoding="async",
+            )
+            + ">"
+        )
+    return "".join(out)
+
+
+def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "") -> str:
+    """An animation that readers can pause and play; readers who ask for reduced motion get
+    the poster (the last frame) until they press play, even with scripts off."""
+    pictures = []
+    for (theme, gif), (_, still) in zip(
+        m.variants(stem, "gif"), m.variants(poster, "png"), strict=True
+    ):
+        pictures.append(
+            f'<picture class="sgd-{theme}">'
+            f'<source media="(prefers-reduced-motion: reduce)" '
+            f'srcset="{base}assets/{still["name"]}">'
+            "<img "
+            + _attrs(
+                src=f"{base}assets/{gif['name']}",
+                alt=alt,
+                width=gif["width"],
+                height=gif["height"],
+                loading="lazy",
+                decoding="async",
+                data_gif=f"{base}assets/{gif['name']}",
+                data_poster=f"{base}assets/{still['name']}",
+            )
+            + "></picture>"
+        )
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f'<figure class="sgd-anim">{"".join(pictures)}{cap}</figure>'
+
+
+def run_animation(m: Manifest, slug: str, base: str, caption: str = "") -> str:
+    run = m.run(slug)
+    return animation(m, f"{slug}-fit", f"{slug}-poster", alt_text(run), base, caption)
+
+
+def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "") -> str:
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f'<figure class="sgd-fig">{themed_imgs(m, stem, "png", alt, base)}{cap}</figure>'
+
+
+def grid(m: Manifest, shared: str, base: str) -> str:
+    """The runs a shared figure compares, as animations side by side."""
+    if shared not in m.figures:
+        raise PageError(f"no shared figure {shared!r}; there are: {', '.join(m.figures)}")
+    cells = []
+    for slug in m.figures[shared]:
+        run = m.run(slug)
+        cells.append(run_animation(m, slug, base, f"{describe(run)}: {ending(run)}"))
+    return f'<div class="sgd-grid">{"".join(cells)}</div>'
+
+
+def sweep(m: Manifest, shared: str, name: str) -> str:
+    """The values of one setting across a shared figure's runs: "16", or "1, 2 and 4"."""
+    if shared not in m.figures:
+        raise PageError(f"no shared figure {shared!r}; there are: {', '.join(m.figures)}")
+    values = list(dict.fromkeys(number(field(m.run(s), name), "g") for s in m.figures[shared]))
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def results_table(m: Manifest) -> str:
+    """Every experiment's outcome, as a Markdown table."""
+    rows = [
+        "| run | lr | batch size | updates | slope | intercept | MSE | distance to least squares | diverged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for slug in m.table:
+        r = m.run(slug)
+        # Raw HTML: the fragment is the explorer's state, not an anchor for MkDocs to check.
+        link = f'<a href="explorer.html#{html.escape(explorer_hash(r))}">{slug}</a>'
+        bs = "all (GD)" if r["batch_size"] is None else r["batch_size"]
+        slope, intercept = r["params"]
+        diverged = f"at update {r['diverged_at']}" if r["diverged"] else "no"
+        rows.append(
+            f"| {link} | {r['lr']:g} | {bs} | {r['steps_run']} | {slope:.3f} | {intercept:.3f} "
+            f"| {r['loss']:.4g} | {r['distance']:.3g} | {diverged} |"
+        )
+    return "\n".join(rows)
+
+
+def explorer_hash(run: dict) -> str:
+    bs = "full" if run["batch_size"] is None else run["batch_size"]
+    return f"lr={run['lr']:g}&bs={bs}"
+
+
+def explorer(m: Manifest, base: str) -> str:
+    """Radio buttons for every learning rate and batch size in the table, the chosen run's
+    animation, loss plot and numbers; the data for every run is inline (no request)."""
+    runs = []
+    for slug in m.table:
+        r = m.run(slug)
+        files = {}
+        for kind, ext in (("fit", "gif"), ("poster", "png"), ("loss", "png")):
+            files[kind] = {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-{kind}", ext)}
+        runs.append({
+            "slug": slug,
+            "lr": f"{r['lr']:g}",
+            "bs": "full" if r["batch_size"] is None else str(r["batch_size"]),
+            "describe": describe(r),
+            "alt": alt_text(r),
+            "loss_alt": f"Loss of {describe(r)} against the update step.",
+            "numbers": {
+                "slope": f"{r['params'][0]:.3f}",
+                "intercept": f"{r['params'][1]:.3f}",
+                "mse": f"{r['loss']:.4g}",
+                "distance": f"{r['distance']:.3g}",
+                "diverged": f"at update {r['diverged_at']}" if r["diverged"] else "no",
+            },
+            "files": files,
+        })  # fmt: skip
+    lrs = sorted({r["lr"] for r in runs}, key=float)
+    sizes = sorted({r["bs"] for r in runs}, key=lambda b: (b != "full", int(b) if b != "full" else 0))
+    first = runs[0]
+
+    def radios(name: str, legend: str, values: list[str], label) -> str:
+        items = "".join(
+            f'<label><input type="radio" name="{name}" value="{v}"'
+            f'{" checked" if v == first[name] else ""}> {label(v)}</label>'
+            for v in values
+        )
+        return f"<fieldset><legend>{legend}</legend>{items}</fieldset>"
+
+    numbers = "".join(
+        f'<div><dt>{label}</dt><dd data-field="{key}">{first["numbers"][key]}</dd></div>'
+        for key, label in (
+            ("slope", "slope"), ("intercept", "intercept"), ("mse", "final MSE"),
+            ("distance", "distance to least squares"), ("diverged", "diverged"),
+        )
+    )  # fmt: skip
+    data = json.dumps(runs, separators=(",", ":")).replace("</", "<\\/")
+    first_slug = first["slug"]
+    return (
+        '<div class="sgd-explorer" data-explorer>'
+        f'<script type="application/json" data-runs>{data}</script>'
+        '<form class="sgd-explorer__controls" aria-label="Choose a run">'
+        + radios("lr", "Learning rate", lrs, lambda v: v)
+        + radios("bs", "Batch size", sizes, lambda v: "full batch (GD)" if v == "full" else v)
+        + "</form>"
+        f'<p class="sgd-explorer__status" role="status" aria-live="polite">'
+        f"Showing {html.escape(first['describe'])}.</p>"
+        '<div class="sgd-explorer__view">'
+        + run_animation(m, first_slug, base)
+        + figure(m, f"{first_slug}-loss", first["loss_alt"], base)
+        + f'<dl class="sgd-explorer__numbers">{numbers}</dl>'
+        + "</div></div>"
+    )
+
+
+# ---- the placeholder language ----------------------------------------------------
+
+
+def expand(markdown: str, m: Manifest, base: str = "") -> str:
+    """Replace every `{{ command args }}` in a page; `base` leads from the page to docs/."""
+
+    def one(match: re.Match) -> str:
+        try:
+            command, *args = shlex.split(match.group(1))
+        except ValueError as e:
+            raise PageError(f"{match.group(0)!r}: {e}")
+        commands = {
+            "num": lambda slug, path, fmt=DEFAULT_FORMAT: number(field(m.run(slug), path), fmt),
+            "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
+            "anim": lambda slug, caption="": run_animation(m, slug, base, caption),
+            "linked": lambda alt, caption="": animation(
+                m, "linked", "linked-poster", alt, base, caption
+            ),
+            "grid": lambda shared: grid(m, shared, base),
+            "sweep": lambda shared, name: sweep(m, shared, name),
+            "results": lambda: results_table(m),
+            "explorer": lambda: explorer(m, base),
+        }
+        if command not in commands:
+            raise PageError(f"{match.group(0)!r}: unknown command; use one of {', '.join(commands)}")
+        try:
+            return commands[command](*args)
+        except TypeError:
+            raise PageError(f"{match.group(0)!r}: wrong number of arguments")
+
+    return PLACEHOLDER.sub(one, markdown)
+
+
+# ---- after Markdown --------------------------------------------------------------
+
+_MATH = re.compile(
+    r'<(span|div) class="arithmatex">\s*\\[(\[](.*?)\\[)\]]\s*</\1>', re.DOTALL
+)
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>', re.I)
+
+
+def mathml(page_html: str) -> str:
+    """TeX from pymdownx.arithmatex as MathML, which browsers draw with no script or font."""
+
+    def one(match: re.Match) -> str:
+        tex = html.unescape(match.group(2))
+        display = "block" if match.group(1) == "div" else "inline"
+        return latex_to_mathml(tex, display=display)
+
+    return _MATH.sub(one, page_html)
+
+
+def drop_remote_scripts(page_html: str) -> str:
+    """The site loads nothing from elsewhere: mkdocs-jupyter adds a MathJax <script> from a
+    CDN to every notebook, and the notebook here has no TeX for it to typeset."""
+    return _REMOTE_SCRIPT.sub("", page_html)
