@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # lock or the project metadata changed.
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint format lock clean assets bench
+.PHONY: venv test lint format lock clean assets bench serve site
 
 venv: $(STAMP)
 
@@ -22,6 +22,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: venv
 	$(BIN)/python -m pytest
+
+# The site with live reload on http://127.0.0.1:8000; stale figures are rendered first, and
+# edits to pages or to the library show up without a restart.
+serve: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The static site in site/, built strictly: a broken link, snippet or notebook fails it.
+site: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Every figure of the experiments table into docs/assets; only what is stale is rendered.
 assets: venv
@@ -49,4 +58,4 @@ lock:
 		-o requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache *.egg-info site build .cache

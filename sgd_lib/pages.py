@@ -39,7 +39,9 @@ class Manifest:
             m = json.loads((assets / MANIFEST).read_text())
             return cls({f["name"]: f for f in m["files"]}, m["runs"], m["table"], m["figures"])
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise PageError(f"{assets / MANIFEST}: no readable manifest ({e}); build the assets")
+            raise PageError(
+                f"{assets / MANIFEST}: no readable manifest ({e}); build the assets"
+            ) from None
 
     def run(self, slug: str) -> dict:
         if slug not in self.runs:
@@ -62,7 +64,9 @@ class Manifest:
 
 def describe(run: dict) -> str:
     """The run's settings in words: "SGD, batch size 16, lr 0.1"."""
-    how = "gradient descent" if run["batch_size"] is None else f"SGD, batch size {run['batch_size']}"
+    how = (
+        "gradient descent" if run["batch_size"] is None else f"SGD, batch size {run['batch_size']}"
+    )
     return f"{how}, lr {run['lr']:g}"
 
 
@@ -73,7 +77,8 @@ def field(run: dict, path: str):
         try:
             value = value[int(part)] if isinstance(value, list) else value[part]
         except (KeyError, IndexError, ValueError, TypeError):
-            raise PageError(f"{run['slug']} has no field {path!r}; it has {', '.join(run)}")
+            known = ", ".join(run)
+            raise PageError(f"{run['slug']} has no field {path!r}; it has {known}") from None
     return value
 
 
@@ -109,7 +114,9 @@ def alt_text(run: dict) -> str:
 
 
 def _attrs(**attrs) -> str:
-    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{html.escape(str(v))}"' for k, v in attrs.items())
+    return " ".join(
+        f'{k.rstrip("_").replace("_", "-")}="{html.escape(str(v))}"' for k, v in attrs.items()
+    )
 
 
 def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str, lazy: bool = True) -> str:
@@ -191,8 +198,10 @@ def sweep(m: Manifest, shared: str, name: str) -> str:
 
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
+    header = ("run", "lr", "batch size", "updates", "slope", "intercept", "MSE",
+              "distance to least squares", "diverged")  # fmt: skip
     rows = [
-        "| run | lr | batch size | updates | slope | intercept | MSE | distance to least squares | diverged |",
+        "| " + " | ".join(header) + " |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for slug in m.table:
@@ -222,7 +231,9 @@ def explorer(m: Manifest, base: str) -> str:
         r = m.run(slug)
         files = {}
         for kind, ext in (("fit", "gif"), ("poster", "png"), ("loss", "png")):
-            files[kind] = {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-{kind}", ext)}
+            files[kind] = {
+                t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-{kind}", ext)
+            }
         runs.append({
             "slug": slug,
             "lr": f"{r['lr']:g}",
@@ -240,13 +251,15 @@ def explorer(m: Manifest, base: str) -> str:
             "files": files,
         })  # fmt: skip
     lrs = sorted({r["lr"] for r in runs}, key=float)
-    sizes = sorted({r["bs"] for r in runs}, key=lambda b: (b != "full", int(b) if b != "full" else 0))
+    sizes = sorted(
+        {r["bs"] for r in runs}, key=lambda b: (b != "full", int(b) if b != "full" else 0)
+    )
     first = runs[0]
 
     def radios(name: str, legend: str, values: list[str], label) -> str:
         items = "".join(
             f'<label><input type="radio" name="{name}" value="{v}"'
-            f'{" checked" if v == first[name] else ""}> {label(v)}</label>'
+            f"{' checked' if v == first[name] else ''}> {label(v)}</label>"
             for v in values
         )
         return f"<fieldset><legend>{legend}</legend>{items}</fieldset>"
@@ -287,7 +300,7 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
         try:
             command, *args = shlex.split(match.group(1))
         except ValueError as e:
-            raise PageError(f"{match.group(0)!r}: {e}")
+            raise PageError(f"{match.group(0)!r}: {e}") from None
         commands = {
             "num": lambda slug, path, fmt=DEFAULT_FORMAT: number(field(m.run(slug), path), fmt),
             "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
@@ -301,20 +314,20 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
             "explorer": lambda: explorer(m, base),
         }
         if command not in commands:
-            raise PageError(f"{match.group(0)!r}: unknown command; use one of {', '.join(commands)}")
+            raise PageError(
+                f"{match.group(0)!r}: unknown command; use one of {', '.join(commands)}"
+            )
         try:
             return commands[command](*args)
         except TypeError:
-            raise PageError(f"{match.group(0)!r}: wrong number of arguments")
+            raise PageError(f"{match.group(0)!r}: wrong number of arguments") from None
 
     return PLACEHOLDER.sub(one, markdown)
 
 
 # ---- after Markdown --------------------------------------------------------------
 
-_MATH = re.compile(
-    r'<(span|div) class="arithmatex">\s*\\[(\[](.*?)\\[)\]]\s*</\1>', re.DOTALL
-)
+_MATH = re.compile(r'<(span|div) class="arithmatex">\s*\\[(\[](.*?)\\[)\]]\s*</\1>', re.DOTALL)
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>', re.I)
 
 
@@ -323,8 +336,10 @@ def mathml(page_html: str) -> str:
 
     def one(match: re.Match) -> str:
         tex = html.unescape(match.group(2))
-        display = "block" if match.group(1) == "div" else "inline"
-        return latex_to_mathml(tex, display=display)
+        if match.group(1) == "span":
+            return latex_to_mathml(tex, display="inline")
+        # A wide equation scrolls inside its own box on a phone, never the page.
+        return f'<div class="sgd-math">{latex_to_mathml(tex, display="block")}</div>'
 
     return _MATH.sub(one, page_html)
 

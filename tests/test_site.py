@@ -1,0 +1,208 @@
+"""The built site: strict build, every link, image and anchor resolves, nothing loads from
+elsewhere, numbers and math are filled in, and the notebook runs top to bottom."""
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from sgd_lib.pages import Manifest, PageError, expand
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [
+    "index.html", "data.html", "loss.html", "gradient-descent.html", "sgd.html",
+    "learning-rate.html", "batch-size.html", "explorer.html", "notebook.html", "results.html",
+]  # fmt: skip
+# (tag, attribute) pairs that make the browser load something, and those that only link.
+LOADS = {("img", "src"), ("script", "src"), ("link", "href"), ("source", "srcset"),
+         ("iframe", "src"), ("video", "src"), ("audio", "src")}  # fmt: skip
+LINKS = {("a", "href")}
+
+
+class Refs(HTMLParser):
+    """Every id in a page, and every URL it loads or links to."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, url)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("id", "name") and value:
+                self.ids.add(value)
+            if value and ((tag, name) in LOADS or (tag, name) in LINKS):
+                url = value.split()[0] if name == "srcset" else value
+                self.refs.append((tag, name, url))
+
+
+def parse(path: Path) -> Refs:
+    refs = Refs()
+    refs.feed(path.read_text())
+    return refs
+
+
+def test_every_page_is_built(site_dir):
+    for page in PAGES:
+        assert (site_dir / page).is_file(), page
+    assert (site_dir / "notebook.ipynb").is_file()  # the download
+
+
+def test_every_link_image_and_anchor_resolves(site_dir):
+    parsed = {p: parse(p) for p in site_dir.rglob("*.html")}
+    problems = []
+    for page, refs in parsed.items():
+        for tag, attr, url in refs.refs:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https", "mailto") or url.startswith("//"):
+                if (tag, attr) in LOADS:
+                    problems.append(f"{page.name}: <{tag} {attr}> loads from elsewhere: {url}")
+                continue
+            if parts.scheme == "data":
+                continue
+            path = unquote(parts.path)
+            # Root-relative paths (the 404 page's) resolve against the site's root.
+            start = site_dir if path.startswith("/") else page.parent
+            target = (start / path.lstrip("/")).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{page.name}: <{tag} {attr}={url!r}>: no such file")
+                continue
+            fragment = unquote(parts.fragment)
+            # "#lr=0.1&bs=16" is the explorer's state, read by its script, not an anchor.
+            if fragment and "=" not in fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else parse(target).ids
+                if fragment not in ids:
+                    problems.append(f"{page.name}: {url!r}: no anchor #{fragment}")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_nothing_on_a_page_loads_from_another_origin(site_dir):
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text()
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page.name
+        assert not re.search(r"""<script[^>]+src=["']?(https?:)?//""", text), page.name
+        assert not re.search(r"""url\(["']?(https?:)?//""", text), page.name
+    for css in site_dir.rglob("*.css"):
+        assert not re.search(r"""@import\s+url\(["']?(https?:)?//""", css.read_text()), css
+
+
+def test_numbers_figures_and_math_are_filled_in(site_dir):
+    manifest = json.loads((site_dir / "assets" / "manifest.json").read_text())
+    gd = manifest["runs"]["gd-lr0.1"]
+    for page in PAGES:
+        text = (site_dir / page).read_text()
+        assert "{{" not in text, page  # every placeholder was expanded
+        assert 'class="arithmatex"' not in text, page  # all math became MathML
+    loss = (site_dir / "loss.html").read_text()
+    assert f"{gd['initial_loss']:.1f}" in loss  # the initial guess's error, from the build
+    assert "<math" in (site_dir / "gradient-descent.html").read_text()
+    results = (site_dir / "results.html").read_text()
+    for slug, run in manifest["runs"].items():
+        assert f">{slug}</a>" in results, slug
+        assert f"{run['loss']:.4g}" in results, slug
+
+
+def test_every_figure_comes_in_both_schemes(site_dir):
+    for page in PAGES:
+        text = (site_dir / page).read_text()
+        light = re.findall(r'class="sgd-light"', text)
+        dark = re.findall(r'class="sgd-dark"', text)
+        assert len(light) == len(dark), page
+
+
+def test_code_on_the_pages_is_the_library_source(site_dir):
+    text = (site_dir / "gradient-descent.html").read_text()
+    assert "a.sub_" in text and "a.grad.zero_" in text
+    source = (ROOT / "sgd_lib" / "training.py").read_text()
+    assert "a.sub_(lr * a.grad)" in source
+
+
+def test_a_missing_snippet_fails_the_build(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        '# x\n\n```python\n--8<-- "sgd_lib/training.py:no-such-section"\n```\n'
+    )
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        f"site_name: t\ndocs_dir: {tmp_path / 'docs'}\n"
+        "markdown_extensions:\n  - pymdownx.snippets:\n"
+        f"      base_path: [{json.dumps(str(ROOT))}]\n      check_paths: true\n"
+    )
+    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config),
+               "--site-dir", str(tmp_path / "site")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "no-such-section" in done.stderr
+
+
+# ---- the placeholder language, on its own --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def manifest(site_dir) -> Manifest:
+    return Manifest.read(ROOT / "docs" / "assets")
+
+
+def test_num_fills_a_number_from_the_run(manifest):
+    run = manifest.runs["lr0.1-bs16"]
+    assert expand("{{ num lr0.1-bs16 params.0 .3f }}", manifest) == f"{run['params'][0]:.3f}"
+    assert expand("{{ num lr1.0-bs4 diverged }}", manifest) in ("yes", "no")
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("{{ num lr9-bs1 loss }}", "no experiment 'lr9-bs1'"),
+        ("{{ num gd-lr0.1 lossy }}", "no field 'lossy'"),
+        ("{{ fig nope 'alt' }}", "no figure 'nope-light.png'"),
+        ("{{ grid nope }}", "no shared figure 'nope'"),
+        ("{{ frobnicate }}", "unknown command"),
+        ("{{ num gd-lr0.1 }}", "wrong number of arguments"),
+        ('{{ fig "unclosed }}', "No closing quotation"),
+    ],
+)
+def test_a_bad_placeholder_is_refused_by_name(manifest, text, says):
+    with pytest.raises(PageError, match=re.escape(says)):
+        expand(text, manifest)
+
+
+def test_a_bad_placeholder_fails_the_site_build(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# x\n\n{{ num no-such-run loss }}\n")
+    # The real assets, linked in, so the hook finds a manifest and renders nothing.
+    (docs / "assets").symlink_to(ROOT / "docs" / "assets")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
+    )
+    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config),
+               "--site-dir", str(tmp_path / "site")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "index.md: no experiment 'no-such-run'" in done.stderr
+
+
+# ---- the notebook -------------------------------------------------------------------
+
+
+def test_the_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path):
+    nb = nbformat.read(ROOT / "docs" / "notebook.ipynb", as_version=4)
+    # Stored without outputs: what the site shows is what running it printed at build time.
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {
+        "path": str(tmp_path)}}).execute()  # fmt: skip
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert not errors
+    last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "(same as above)" in last  # the notebook's loop agrees with sgd_lib's
