@@ -172,6 +172,17 @@ def run_animation(m: Manifest, slug: str, base: str, caption: str = "") -> str:
     return animation(m, f"{slug}-fit", f"{slug}-poster", alt_text(run), base, caption)
 
 
+def linked(m: Manifest, base: str, caption: str = "") -> str:
+    """Gradient descent three ways at once: the path on the loss contours, the line, the loss."""
+    run = m.run(m.figures["linked"][0])
+    alt = (
+        f"Animation in three panels, {describe(run)}: the parameters' path across the loss "
+        f"contours towards the least-squares star, the fitted line over the points, and the "
+        f"loss falling, all at the same step; {ending(run)}."
+    )
+    return animation(m, "linked", "linked-poster", alt, base, caption)
+
+
 def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "") -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return f'<figure class="sgd-fig">{themed_imgs(m, stem, "png", alt, base)}{cap}</figure>'
@@ -305,9 +316,7 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
             "num": lambda slug, path, fmt=DEFAULT_FORMAT: number(field(m.run(slug), path), fmt),
             "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
             "anim": lambda slug, caption="": run_animation(m, slug, base, caption),
-            "linked": lambda alt, caption="": animation(
-                m, "linked", "linked-poster", alt, base, caption
-            ),
+            "linked": lambda caption="": linked(m, base, caption),
             "grid": lambda shared: grid(m, shared, base),
             "sweep": lambda shared, name: sweep(m, shared, name),
             "results": lambda: results_table(m),

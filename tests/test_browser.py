@@ -65,7 +65,7 @@ class Watch:
             "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
         )
         page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self.failed)
         page.on(
             "response", lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}")
         )
@@ -76,6 +76,12 @@ class Watch:
                 self.problems.append(f"left the site's origin: {r.url}")
 
         page.on("request", request)
+
+    def failed(self, r):
+        # ERR_ABORTED is the page cancelling a load it no longer wants (the explorer swapping
+        # a GIF mid-download), not a broken resource: a missing file shows as a 404 above.
+        if "ERR_ABORTED" not in (r.failure or ""):
+            self.problems.append(f"failed: {r.url} {r.failure}")
 
 
 def load_everything(page: Page) -> None:

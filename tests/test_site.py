@@ -53,6 +53,9 @@ def test_every_page_is_built(site_dir):
     for page in PAGES:
         assert (site_dir / page).is_file(), page
     assert (site_dir / "notebook.ipynb").is_file()  # the download
+    assert re.search(
+        r'<a href="notebook.ipynb"[^>]*download', (site_dir / "notebook.html").read_text()
+    )
 
 
 def test_every_link_image_and_anchor_resolves(site_dir):
@@ -206,3 +209,39 @@ def test_the_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path):
     assert not errors
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "(same as above)" in last  # the notebook's loop agrees with sgd_lib's
+
+
+class Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs: list[dict] = []
+        self.in_anim = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "figure" and "sgd-anim" in (a.get("class") or ""):
+            self.in_anim = 1
+        if tag == "img":
+            self.imgs.append({**a, "animated": bool(self.in_anim)})
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self.in_anim = 0
+
+
+def test_figures_have_alt_text_size_and_lazy_loading(site_dir):
+    animated = 0
+    for page in PAGES:
+        images = Images()
+        images.feed((site_dir / page).read_text())
+        for img in images.imgs:
+            if not img["src"].startswith("assets/"):
+                continue  # Material's own, and the notebook's inline plots
+            assert len(img.get("alt", "")) > 20, (page, img["src"])
+            assert img.get("width", "").isdigit() and img.get("height", "").isdigit(), img["src"]
+            assert img.get("loading") == "lazy", img["src"]  # nothing jumps, little is fetched
+            if img["animated"]:
+                animated += 1
+                # What it shows and how it ends.
+                assert re.search(r"ends at slope|goes off the rails", img["alt"]), img["alt"]
+    assert animated >= 20
