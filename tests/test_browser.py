@@ -19,7 +19,11 @@ from test_site import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = os.environ.get("SGD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# SGD_CHROMIUM names a browser; else Debian's chromium, or the Chrome a CI runner has.
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM = os.environ.get("SGD_CHROMIUM") or next(
+    (path for path in map(shutil.which, NAMES) if path), "/usr/bin/chromium"
+)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 PHONE = {"width": 375, "height": 800}
