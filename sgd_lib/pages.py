@@ -17,6 +17,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 
 from sgd_lib.assets import MANIFEST
 from sgd_lib.theme import THEMES
+from sgd_lib.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 DEFAULT_FORMAT = ".4g"
@@ -63,11 +64,8 @@ class Manifest:
 
 
 def describe(run: dict) -> str:
-    """The run's settings in words: "SGD, batch size 16, lr 0.1"."""
-    how = (
-        "gradient descent" if run["batch_size"] is None else f"SGD, batch size {run['batch_size']}"
-    )
-    return f"{how}, lr {run['lr']:g}"
+    """The run's settings in words, as the figures title it."""
+    return run_label(run["lr"], run["batch_size"])
 
 
 def field(run: dict, path: str):

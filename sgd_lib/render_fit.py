@@ -9,6 +9,7 @@ from sgd_lib.data import Data
 from sgd_lib.loss import least_squares
 from sgd_lib.theme import Theme
 from sgd_lib.training import A0, BLOWUP, History
+from sgd_lib.words import run_label
 
 FIT_SIZE = (640, 480)  # pixels
 HOLD_FIRST_MS = 600  # the initial guess stays up long enough to be seen
@@ -45,9 +46,7 @@ def readout(h: History, t: int) -> tuple[str, str]:
 
 
 def settings_label(h: History) -> str:
-    e = h.experiment
-    how = "gradient descent" if e.batch_size is None else f"SGD, batch size {e.batch_size}"
-    return f"{how}, lr {e.lr:g}"
+    return run_label(h.experiment.lr, h.experiment.batch_size)
 
 
 def divergence_note(h: History) -> str:

@@ -129,6 +129,11 @@ def test_code_on_the_pages_is_the_library_source(site_dir):
     assert "a.sub_(lr * a.grad)" in source
 
 
+def mkdocs_build(config: Path, out: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(out)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
 def test_a_missing_snippet_fails_the_build(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text(
@@ -140,9 +145,7 @@ def test_a_missing_snippet_fails_the_build(tmp_path):
         "markdown_extensions:\n  - pymdownx.snippets:\n"
         f"      base_path: [{json.dumps(str(ROOT))}]\n      check_paths: true\n"
     )
-    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config),
-               "--site-dir", str(tmp_path / "site")]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = mkdocs_build(config, tmp_path / "site")
     assert done.returncode != 0
     assert "no-such-section" in done.stderr
 
@@ -188,9 +191,7 @@ def test_a_bad_placeholder_fails_the_site_build(tmp_path):
     config.write_text(
         f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
     )
-    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config),
-               "--site-dir", str(tmp_path / "site")]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = mkdocs_build(config, tmp_path / "site")
     assert done.returncode != 0
     assert "index.md: no experiment 'no-such-run'" in done.stderr
 
