@@ -117,7 +117,7 @@ def _attrs(**attrs) -> str:
     )
 
 
-def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str, lazy: bool = True) -> str:
+def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str) -> str:
     """One <img> per theme; CSS shows the one that matches the page's colour scheme."""
     out = []
     for theme, entry in m.variants(stem, ext):
@@ -129,7 +129,7 @@ def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str, lazy: boo
                 alt=alt,
                 width=entry["width"],
                 height=entry["height"],
-                loading="lazy" if lazy else "eager",
+                loading="lazy",
                 decoding="async",
             )
             + ">"
