@@ -181,7 +181,7 @@ def test_a_bad_placeholder_is_refused_by_name(manifest, text, says):
         expand(text, manifest)
 
 
-def test_a_bad_placeholder_fails_the_site_build(tmp_path):
+def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path):  # site_dir: the assets exist
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text("# x\n\n{{ num no-such-run loss }}\n")
