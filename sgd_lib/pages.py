@@ -117,24 +117,18 @@ def _attrs(**attrs) -> str:
     )
 
 
+def _img(entry: dict, alt: str, base: str, **extra) -> str:
+    """An <img> of a manifest file: its size set (nothing jumps), loaded when near view."""
+    src = f"{base}assets/{entry['name']}"
+    size = {"width": entry["width"], "height": entry["height"]}
+    return (
+        "<img " + _attrs(src=src, alt=alt, **size, loading="lazy", decoding="async", **extra) + ">"
+    )
+
+
 def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str) -> str:
     """One <img> per theme; CSS shows the one that matches the page's colour scheme."""
-    out = []
-    for theme, entry in m.variants(stem, ext):
-        out.append(
-            "<img "
-            + _attrs(
-                class_=f"sgd-{theme}",
-                src=f"{base}assets/{entry['name']}",
-                alt=alt,
-                width=entry["width"],
-                height=entry["height"],
-                loading="lazy",
-                decoding="async",
-            )
-            + ">"
-        )
-    return "".join(out)
+    return "".join(_img(e, alt, base, class_=f"sgd-{t}") for t, e in m.variants(stem, ext))
 
 
 def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "") -> str:
@@ -144,22 +138,12 @@ def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption:
     for (theme, gif), (_, still) in zip(
         m.variants(stem, "gif"), m.variants(poster, "png"), strict=True
     ):
+        gif_src, still_src = f"{base}assets/{gif['name']}", f"{base}assets/{still['name']}"
         pictures.append(
             f'<picture class="sgd-{theme}">'
-            f'<source media="(prefers-reduced-motion: reduce)" '
-            f'srcset="{base}assets/{still["name"]}">'
-            "<img "
-            + _attrs(
-                src=f"{base}assets/{gif['name']}",
-                alt=alt,
-                width=gif["width"],
-                height=gif["height"],
-                loading="lazy",
-                decoding="async",
-                data_gif=f"{base}assets/{gif['name']}",
-                data_poster=f"{base}assets/{still['name']}",
-            )
-            + "></picture>"
+            f'<source media="(prefers-reduced-motion: reduce)" srcset="{still_src}">'
+            + _img(gif, alt, base, data_gif=gif_src, data_poster=still_src)
+            + "</picture>"
         )
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return f'<figure class="sgd-anim">{"".join(pictures)}{cap}</figure>'
