@@ -1,37 +1,46 @@
 """Build every figure of the experiments table into DIR (default docs/assets) with a manifest.
 
-    python scripts/build_assets.py [--out DIR] [--jobs N] [--force] [--only SLUG ...]
+    python scripts/build_assets.py [--out DIR] [--jobs N] [--force] [--no-wait] [--only SLUG ...]
 
-Only stale files are rendered. Exit status 0 on success, 2 on bad input (one line on stderr,
-nothing written).
+Only stale files are rendered. One build at a time writes to DIR: another one waits for it,
+or with --no-wait refuses at once. Exit status 0 on success; 2 on bad input (one line on
+stderr, nothing written); 1 when the system fails (one line naming the path and the reason)
+or DIR is busy with --no-wait; 130 on Ctrl-C and 143 on SIGTERM, after the manifest has been
+written for every whole file.
 """
 
-import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from sgd_lib.assets import build, plan, select
-from sgd_lib.checks import Parser, SettingError
+from sgd_lib.assets import build, cpus, plan, select
+from sgd_lib.checks import WHOLE, Parser, SettingError, run_command
+from sgd_lib.outdir import Busy
 
 ROOT = Path(__file__).resolve().parents[1]
+PROG = "build_assets.py"
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = Parser(prog="build_assets.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "assets", help="output dir")
-    parser.add_argument("--jobs", default=str(os.cpu_count() or 1), help="worker processes")
+def parse(argv: list[str] | None):
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "assets"), help="output dir")
+    parser.add_argument("--jobs", default=str(cpus()), help="worker processes (at most the CPUs)")
     parser.add_argument("--force", action="store_true", help="render everything again")
+    parser.add_argument("--no-wait", action="store_true", help="refuse if DIR is busy")
     parser.add_argument("--only", nargs="+", metavar="SLUG", help="only these figures")
     args, extra = parser.parse_known_args(argv)
     parser.reject(extra)
-    if not args.jobs.isdigit() or int(args.jobs) < 1:
+    if not WHOLE.fullmatch(args.jobs) or int(args.jobs) < 1:
         parser.error(f"--jobs must be a whole number of at least 1, got {args.jobs!r}")
     args.jobs = int(args.jobs)
     try:
         select(plan(), args.only)
     except SettingError as e:
         parser.error(f"--only: each SLUG must be {e.allowed}, got {e.value!r}")
+    if not args.out.strip():
+        parser.error(f"--out must name a directory, got {args.out!r}")
+    args.out = Path(args.out)
     problem = unwritable(args.out)
     if problem:
         parser.error(f"--out {str(args.out)!r}: {problem}")
@@ -61,9 +70,9 @@ def make_dir(out: Path) -> str | None:
         path = path.parent
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # Unnamed where the system allows (O_TMPFILE): the probe leaves no name behind.
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as e:
         for path in made:  # innermost first: leave no trace
             if path.is_dir():
@@ -80,19 +89,33 @@ def progress_bar(done: int, total: int, slug: str) -> None:
     sys.stderr.flush()
 
 
+def say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     problem = make_dir(args.out)
     if problem:
-        print(f"build_assets.py: error: --out {str(args.out)!r}: {problem}", file=sys.stderr)
+        print(f"{PROG}: error: --out {str(args.out)!r}: {problem}", file=sys.stderr)
         return 2
-    report = build(
-        args.out,
-        jobs=args.jobs,
-        force=args.force,
-        only=args.only,
-        progress=progress_bar if sys.stderr.isatty() else None,
-    )
+    if args.jobs > cpus():
+        say(f"--jobs {args.jobs}: using at most {cpus()} workers, one per CPU here")
+    try:
+        report = build(
+            args.out,
+            jobs=args.jobs,
+            force=args.force,
+            only=args.only,
+            progress=progress_bar if sys.stderr.isatty() else None,
+            wait=not args.no_wait,
+            on_wait=lambda: say(f"waiting for another build writing to {args.out}"),
+        )
+    except Busy:
+        say(f"error: another build is writing to {args.out}; without --no-wait, this waits")
+        return 1
+    if report.distrusted:
+        say(f"{args.out / 'manifest.json'} was ignored ({report.distrusted}); rendered anew")
     print(
         f"assets: {len(report.rendered)} rendered, {len(report.fresh)} up to date, "
         f"{len(report.removed)} removed in {report.seconds:.1f} s -> {args.out}"
@@ -101,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(PROG, main))

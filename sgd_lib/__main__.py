@@ -1,5 +1,6 @@
 import sys
 
+from sgd_lib.checks import run_command
 from sgd_lib.cli import main
 
-sys.exit(main())
+sys.exit(run_command("python -m sgd_lib", main))

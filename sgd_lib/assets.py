@@ -4,8 +4,11 @@ A job's key hashes everything that decides its files' bytes: the settings of the
 draws, the rendering code, and the versions of the libraries that train, draw and encode.
 A file is fresh when the manifest records its key and its sha256 and the file on disk still
 has that hash. Files are written under a temporary name and renamed, so an interrupted build
-leaves only whole files, and the manifest (rewritten as each job finishes) vouches only for
-files that were completely written.
+leaves only whole files, and the manifest (rewritten as each job finishes, and once more
+however the build ends) vouches for exactly the files of ours whose bytes it recorded.
+
+The build only creates, replaces or deletes files directly inside its output directory,
+under names it makes itself (sgd_lib.outdir); names read from a manifest are only data.
 
 This module imports neither torch nor matplotlib until a job has to run: a build with
 nothing to do finishes in well under a second.
@@ -17,11 +20,10 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import metadata
-from multiprocessing import get_context
 from pathlib import Path
 
 from sgd_lib.checks import SettingError
@@ -34,13 +36,16 @@ from sgd_lib.experiments import (
     lr_sweep,
     path_runs,
 )
+from sgd_lib.manifest import dump, load
+from sgd_lib.outdir import MANIFEST, Disk, digest, locked, read_regular, remove_leftovers
 from sgd_lib.theme import THEMES
+from sgd_lib.workers import run_parallel
 
-MANIFEST = "manifest.json"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and encodes
 # Modules that cannot change a figure's bytes: the table's settings enter each key as values,
 # so editing one experiment re-renders only what draws it.
-NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py"}
+NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py", "outdir.py",
+                 "manifest.py", "workers.py"}  # fmt: skip
 SHARED = {  # figure -> the runs it draws, and how it is titled
     "compare-lr": (lr_sweep, "learning rates, batch size {bs}"),
     "compare-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
@@ -104,43 +109,23 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_manifest(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+def read_manifest(out: Path) -> tuple[dict[str, dict], dict[str, dict], str | None]:
     """The files the last build vouched for, by name, and its runs' results, by slug; both
-    empty if there is no readable manifest."""
-    try:
-        manifest = json.loads((out / MANIFEST).read_text())
-        return {f["name"]: f for f in manifest["files"]}, dict(manifest["runs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}, {}  # no manifest, or not one of ours: every file is rendered again
+    empty, with the reason, if there is no manifest this build would have written."""
+    manifest, problem = load(out)
+    if manifest is None:
+        return {}, {}, None if problem == "missing" else problem
+    return {f["name"]: f for f in manifest["files"]}, manifest["runs"], None
 
 
-def is_fresh(job: Job, key: str, out: Path, known: dict[str, dict], runs: dict) -> bool:
+def is_fresh(job: Job, key: str, disk: Disk, known: dict[str, dict], runs: dict) -> bool:
     if job.figure == "run" and runs.get(job.slug, {}).get("key") != key:
         return False
     for name, _, _ in job.files():
-        entry, path = known.get(name), out / name
-        if entry is None or entry.get("key") != key or not path.is_file():
-            return False
-        if sha256(path) != entry.get("sha256"):
+        entry = known.get(name)
+        if entry is None or entry["key"] != key or disk.sha(name) != entry["sha256"]:
             return False
     return True
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` so that `path` is never seen half-written."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-
-
-def remove_leftovers(out: Path) -> None:
-    """Temporary files of a build that was interrupted before it could rename them."""
-    for tmp in out.glob(".*.tmp-*"):
-        tmp.unlink(missing_ok=True)
 
 
 @dataclass
@@ -149,6 +134,8 @@ class Report:
     fresh: list[str]  # files that were already up to date
     removed: list[str]  # files of figures no longer in the table
     seconds: float
+    workers: int = 1  # processes that rendered (at most one per CPU, one per stale job)
+    distrusted: str | None = None  # why the old manifest was ignored, if it was
 
 
 def select(jobs: list[Job], only: Iterable[str] | None) -> list[Job]:
@@ -162,6 +149,14 @@ def select(jobs: list[Job], only: Iterable[str] | None) -> list[Job]:
     return [names[slug] for slug in dict.fromkeys(only)]
 
 
+def cpus() -> int:
+    """The CPUs this process may run on: more workers than these only compete for them."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def build(
     out: Path,
     *,
@@ -170,96 +165,113 @@ def build(
     force: bool = False,
     only: Iterable[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
 ) -> Report:
-    """Render what is stale into `out` and write its manifest. `out` must be writable."""
+    """Render what is stale into `out` and write its manifest. `out` must be writable.
+
+    One build at a time holds `out`: another one waits for it (`on_wait` is called once), or
+    with `wait=False` raises outdir.Busy. Whatever stops the build (an error, Ctrl-C), the
+    manifest it leaves vouches for exactly the whole files of ours on disk."""
     start = time.perf_counter()
     every = plan(table)
     chosen = select(every, only)
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
+    with locked(out, wait, on_wait):
+        remove_leftovers(out)
+        return _build_locked(out, table, every, chosen, jobs, force, only, progress, start)
+
+
+def _build_locked(out, table, every, chosen, jobs, force, only, progress, start) -> Report:
     code = code_version()
-    known, known_runs = read_manifest(out)
+    disk = Disk(out)
+    known, known_runs, distrusted = read_manifest(out)
     keys = {job.slug: job.key(code) for job in every}
     layout = {  # for the pages: the table's order, and which runs each shared figure draws
         "table": [e.slug for e in table],
         "figures": {j.slug: [e.slug for e in j.runs] for j in every if j.figure != "run"},
     }
-    stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], out, known, known_runs)]
+    stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], disk, known, known_runs)]
     fresh = [name for j in chosen if j not in stale for name, _, _ in j.files()]
-
-    entries = {name: known[name] for name in fresh}
-    runs = {j.slug: known_runs[j.slug] for j in chosen if j not in stale and j.figure == "run"}
-    if only is not None:  # what was not asked for stays as the manifest had it
-        asked = {name for j in chosen for name, _, _ in j.files()}
-        entries |= {name: e for name, e in known.items() if name not in asked}
-        runs |= {slug: r for slug, r in known_runs.items() if slug not in runs}
-    try:
-        for done, (written, run) in enumerate(_run(stale, out, keys, jobs), start=1):
-            entries |= {e["name"]: e for e in written}
-            runs |= run
-            # Recorded as each job finishes: a build that is killed resumes where it stopped.
-            _write_manifest(out, entries, runs, layout)
-            if progress:
-                progress(done, len(stale), written[0]["slug"])
-    finally:
-        removed = _prune(out, every, known, entries, full=only is None)
-        if only is None:
-            runs = {slug: r for slug, r in runs.items() if slug in keys}
-        _write_manifest(out, entries, runs, layout)
-    rendered = sorted(name for j in stale for name, _, _ in j.files())
-    return Report(rendered, sorted(fresh), removed, time.perf_counter() - start)
-
-
-def _write_manifest(out: Path, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
-    manifest = {
-        "files": [entries[name] for name in sorted(entries)],
-        "runs": {slug: runs[slug] for slug in sorted(runs)},  # each run's numbers, for pages
-        **layout,
-    }
-    payload = (json.dumps(manifest, indent=1, allow_nan=False) + "\n").encode()
-    path = out / MANIFEST
-    # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
-    if not path.is_file() or path.read_bytes() != payload:
-        write_atomic(path, payload)
-
-
-def _prune(out, every, known, entries, full: bool) -> list[str]:
-    """Delete files an earlier build made for figures that are no longer in the table."""
-    if not full:
-        return []
     current = {name for job in every for name, _, _ in job.files()}
-    gone = sorted(name for name in known if name not in current)
-    for name in gone:
-        (out / name).unlink(missing_ok=True)
-        entries.pop(name, None)
-    return gone
+    full = only is None
+    # Until it is replaced, what the last build made is still vouched for, if it is intact.
+    entries, runs = dict(known), dict(known_runs)
+    removed: list[str] = []
+    workers = min(jobs, cpus(), len(stale)) or 1
+    try:
+        tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
+        results = _results(tasks, workers)
+        with closing(results):
+            for done, (written, run, payloads) in enumerate(results, start=1):
+                for entry, payload in zip(written, payloads, strict=True):
+                    disk.write(entry["name"], payload)
+                    entries[entry["name"]] = entry
+                runs |= run
+                # Recorded as each job finishes: a build that is killed resumes where it stopped.
+                _write_manifest(disk, _vouched(entries, disk, current, full), runs, layout)
+                if progress:
+                    progress(done, len(stale), written[0]["slug"])
+        if full:
+            removed = _prune(disk, entries, current)
+    finally:
+        entries = _vouched(entries, disk, current, full)
+        if full:
+            runs = {slug: r for slug, r in runs.items() if slug in keys}
+        _write_manifest(disk, entries, runs, layout)
+    rendered = sorted(name for j in stale for name, _, _ in j.files())
+    seconds = time.perf_counter() - start
+    return Report(rendered, sorted(fresh), removed, seconds, workers, distrusted)
 
 
-def _run(stale: list[Job], out: Path, keys: dict[str, str], jobs: int):
-    """Yield each finished job's manifest entries; in this process or in `jobs` workers."""
+def _vouched(entries: dict[str, dict], disk: Disk, current: set[str], full: bool) -> dict:
+    """The entries whose files are on disk with the recorded bytes; in a full build, only
+    the current table's (an --only build keeps the rest for a full build to prune)."""
+    return {
+        name: e
+        for name, e in entries.items()
+        if (name in current or not full) and disk.sha(name) == e["sha256"]
+    }
+
+
+def _write_manifest(disk: Disk, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
+    payload = dump(entries, runs, layout)
+    # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
+    if read_regular(disk.out / MANIFEST) != payload:
+        disk.write(MANIFEST, payload)
+
+
+def _prune(disk: Disk, entries: dict[str, dict], current: set[str]) -> list[str]:
+    """Delete files an earlier build made for figures that are no longer in the table: only
+    names of ours, only regular files, only if they still hold the bytes the build wrote."""
+    gone = sorted(name for name in entries if name not in current)
+    return [name for name in gone if disk.remove(name, entries.pop(name)["sha256"])]
+
+
+def _longest_first(stale: list[Job]) -> list[Job]:
     # Longest first, so that no worker is left with a long job at the end.
-    order = sorted(stale, key=lambda j: -max((e.steps for e in j.runs), default=0))
-    if jobs == 1 or len(order) <= 1:
-        for job in order:
-            yield render_job(job, out, keys[job.slug])
-        return
-    # spawn: workers start clean (no forked torch threads), import once, then take jobs.
-    with ProcessPoolExecutor(min(jobs, len(order)), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(render_job, job, out, keys[job.slug]) for job in order]
-        for future in as_completed(futures):
-            yield future.result()
+    return sorted(stale, key=lambda j: -max((e.steps for e in j.runs), default=0))
 
 
-def render_job(job: Job, out: Path, key: str) -> tuple[list[dict], dict[str, dict]]:
-    """Train what the job draws, render it in every theme, write the files; their manifest
-    entries, and the run's results if the job is an experiment's."""
+def _results(tasks: list[tuple[Job, str]], workers: int) -> Iterator:
+    """Each job's rendering, in this process or in worker processes."""
+    if workers == 1:
+        return (render_job(task) for task in tasks)
+    return run_parallel(render_job, tasks, workers)
+
+
+def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list[bytes]]:
+    """Train what the job draws and render it in every theme: its files' manifest entries,
+    the run's results if the job is an experiment's, and the files' bytes (which the build
+    writes: workers write nothing)."""
     from sgd_lib.render_job import render  # torch and matplotlib: only where work is done
 
+    job, key = task
     encoded, results = render(job)
     runs = {job.slug: {**results, "key": key}} if results else {}
-    entries = []
+    entries, payloads = [], []
     for (name, kind, theme), (payload, size, frames) in zip(job.files(), encoded, strict=True):
-        write_atomic(out / name, payload)
+        payloads.append(payload)
         entries.append({
             "name": name,
             "slug": job.slug,
@@ -270,7 +282,7 @@ def render_job(job: Job, out: Path, key: str) -> tuple[list[dict], dict[str, dic
             "height": size[1],
             "frames": frames,
             "bytes": len(payload),
-            "sha256": hashlib.sha256(payload).hexdigest(),
+            "sha256": digest(payload),
             "key": key,
         })  # fmt: skip
-    return entries, runs
+    return entries, runs, payloads

@@ -1,8 +1,18 @@
 """Validation shared by every setting and command: errors that name what is wrong and what is
-allowed, in one line."""
+allowed, in one line; and how a command ends, whatever ends it."""
 
 import argparse
 import math
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable
+
+# A number on the command line is a plain decimal or scientific literal: no "0_1", no
+# full-width digits, no "nan" or "inf" (float() takes all of these).
+DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+WHOLE = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 class SettingError(ValueError):
@@ -27,14 +37,72 @@ def is_finite(value: object) -> bool:
     return is_number(value) and math.isfinite(value)
 
 
+def number(text: str) -> float | str:
+    """A float if `text` is a decimal literal; else the text, for a setting to reject."""
+    return float(text) if DECIMAL.fullmatch(text) else text
+
+
+def whole(text: str) -> int | str:
+    return int(text) if WHOLE.fullmatch(text) else text
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but every error is one line on stderr (status 2), with no usage block."""
+    """argparse, but every error is one line on stderr (status 2), with no usage block; an
+    option is spelled out in full and given at most once."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        seen = set()
+        for token in args:
+            if token == "--":
+                break
+            action = self._option_string_actions.get(token.split("=", 1)[0])
+            if action is not None:
+                if action.dest in seen:  # argparse would keep the last one, silently
+                    self.error(f"{token.split('=', 1)[0]} is given twice; give it once")
+                seen.add(action.dest)
+        return super().parse_known_args(args, namespace)
 
     def reject(self, extra: list[str]) -> None:
         """Refuse arguments parse_known_args() did not know, listing the options there are."""
         if extra:
             allowed = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
             self.error(f"unrecognized arguments: {' '.join(extra)} (allowed: {', '.join(allowed)})")
+
+
+class Stopped(BaseException):
+    """SIGTERM, raised where the program is, so that it cleans up as for Ctrl-C."""
+
+
+def _stop(signum, frame):
+    raise Stopped
+
+
+def run_command(prog: str, main: Callable[[], int]) -> int:
+    """Run a command's `main` as Unix tools end: Ctrl-C or SIGTERM stops it with one line
+    (status 130 or 143), a closed pipe ends it quietly, and a failure of the system (disk
+    full, permission lost) is one line naming the path and the reason (status 1)."""
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        status = main()
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return status
+    except (KeyboardInterrupt, Stopped) as e:
+        name = "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
+        print(f"{prog}: interrupted ({name})", file=sys.stderr)
+        return 128 + (signal.SIGINT if name == "SIGINT" else signal.SIGTERM)
+    except BrokenPipeError:
+        # The reader has gone (`| head`): say nothing, and let nothing more be written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except OSError as e:
+        reason = e.strerror or str(e)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{prog}: error: {where}{reason}", file=sys.stderr)
+        return 1

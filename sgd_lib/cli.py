@@ -1,14 +1,14 @@
 """The command line: `python -m sgd_lib train --lr LR [--batch-size B] [--steps N] [--json]`.
 
 Exit status 0 on success (a diverged run is a result, not a failure) and 2 on bad input,
-with one line on stderr that names the option and what it allows.
+with one line on stderr that names the option and what it allows; 130 on Ctrl-C.
 """
 
 import argparse
 import json
 import sys
 
-from sgd_lib.checks import Parser, SettingError
+from sgd_lib.checks import Parser, SettingError, number, run_command, whole
 from sgd_lib.data import make_data
 from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares
@@ -17,47 +17,38 @@ from sgd_lib.training import BLOWUP, History, summary, train
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 
 
-def _number(text: str) -> float | str:
-    """A float if `text` is one; else the text itself, for Experiment to reject by name."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _whole(text: str) -> int | str:
-    try:
-        return int(text)
-    except ValueError:
-        return text
+# The options that make an Experiment, and how their text is read.
+FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole}
 
 
 def _parser() -> tuple[Parser, Parser]:
     top = Parser(prog="python -m sgd_lib", description=__doc__.splitlines()[0])
-    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    commands = top.add_subparsers(dest="command", parser_class=Parser)
     run = commands.add_parser("train", help="fit the lesson's line and report the result")
-    run.add_argument("--lr", type=_number, required=True, help="learning rate, > 0")
-    run.add_argument(
-        "--batch-size", type=_whole, default=None, help="mini-batch size; omit for full batch"
-    )
-    run.add_argument("--steps", type=_whole, default=Experiment.steps, help="number of updates")
-    run.add_argument("--seed", type=_whole, default=Experiment.seed, help="mini-batch seed")
-    run.add_argument(
-        "--data-seed", type=_whole, default=DataSpec.seed, help="seed of the data's noise"
-    )
+    # Options are read as text here and checked where each setting is made, so that an
+    # error can echo exactly what was typed.
+    run.add_argument("--lr", help="learning rate, > 0 (required)")
+    run.add_argument("--batch-size", help="mini-batch size; omit for full batch")
+    run.add_argument("--steps", default=str(Experiment.steps), help="number of updates")
+    run.add_argument("--seed", default=str(Experiment.seed), help="mini-batch seed")
+    run.add_argument("--data-seed", default=str(DataSpec.seed), help="seed of the data's noise")
     run.add_argument("--json", action="store_true", help="print one strict JSON object")
     return top, run
 
 
 def _experiment(args: argparse.Namespace, run: Parser) -> Experiment:
+    if args.lr is None:
+        run.error("--lr is required: a learning rate, a finite number greater than 0")
+    typed = {name: getattr(args, name) for name in FIELDS}
+    values = {name: None if t is None else FIELDS[name](t) for name, t in typed.items()}
     try:
-        data = DataSpec(seed=args.data_seed)
+        data = DataSpec(seed=whole(args.data_seed))
     except SettingError as e:
-        run.error(f"--data-seed must be {e.allowed}, got {e.value!r}")
+        run.error(f"--data-seed must be {e.allowed}, got {args.data_seed!r}")
     try:
-        return Experiment(args.lr, args.batch_size, args.steps, args.seed, data)
+        return Experiment(**values, data=data)
     except SettingError as e:
-        run.error(f"--{e.field.replace('_', '-')} must be {e.allowed}, got {e.value!r}")
+        run.error(f"--{e.field.replace('_', '-')} must be {e.allowed}, got {typed[e.field]!r}")
 
 
 def _print_run(h: History, ols: list[float]) -> None:
@@ -77,6 +68,8 @@ def _print_run(h: History, ols: list[float]) -> None:
 def main(argv: list[str] | None = None) -> int:
     top, run = _parser()
     args, extra = top.parse_known_args(argv)
+    if args.command is None:
+        top.error("a command is required: train (python -m sgd_lib train --help)")
     run.reject(extra)
     experiment = _experiment(args, run)
     data = make_data(experiment.data)
@@ -90,4 +83,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command("python -m sgd_lib", main))

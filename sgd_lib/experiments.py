@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from sgd_lib.checks import SettingError, is_finite, is_whole
 
 NOISES = ("normal", "uniform")
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes 64 bits
+SEEDS = f"a whole number from 0 to {MAX_SEED} (2**64 - 1)"
+
+
+def is_seed(value: object) -> bool:
+    return is_whole(value) and 0 <= value <= MAX_SEED
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,8 @@ class DataSpec:
             raise SettingError("noise", self.noise, f"one of {', '.join(NOISES)}", where)
         if not is_finite(self.sd) or self.sd < 0:
             raise SettingError("sd", self.sd, "a finite number of at least 0", where)
-        if not is_whole(self.seed) or self.seed < 0:
-            raise SettingError("seed", self.seed, "a whole number of at least 0", where)
+        if not is_seed(self.seed):
+            raise SettingError("seed", self.seed, SEEDS, where)
 
 
 MAX_STEPS = 100_000  # a guard against typos: the site's longest run is a few thousand updates
@@ -62,8 +68,8 @@ class Experiment:
             raise SettingError("batch_size", bs, f"a whole number from 1 to n ({n})", where)
         if not is_whole(self.steps) or not 1 <= self.steps <= MAX_STEPS:
             raise SettingError("steps", self.steps, f"a whole number from 1 to {MAX_STEPS}", where)
-        if not is_whole(self.seed) or self.seed < 0:
-            raise SettingError("seed", self.seed, "a whole number of at least 0", where)
+        if not is_seed(self.seed):
+            raise SettingError("seed", self.seed, SEEDS, where)
         if not is_whole(self.frames) or not 2 <= self.frames <= MAX_FRAMES:
             raise SettingError(
                 "frames", self.frames, f"a whole number from 2 to {MAX_FRAMES}", where

@@ -93,7 +93,7 @@ BAD = [
     (["--lr", "0.1", "--batch-size", "2.5"], "--batch-size", "whole number"),
     (["--lr", "0.1", "--steps", "0"], "--steps", "from 1 to"),
     (["--lr", "0.1", "--steps", "-5"], "--steps", "from 1 to"),
-    (["--lr", "0.1", "--seed", "-1"], "--seed", "at least 0"),
+    (["--lr", "0.1", "--seed", "-1"], "--seed", "from 0 to 18446744073709551615"),
     (["--lr", "0.1", "--data-seed", "x"], "--data-seed", "whole number"),
     (["--lr", "0.1", "--momentum", "0.9"], "--momentum", "allowed: --help, --lr"),
     (["--batch-size", "4"], "--lr", "required"),
@@ -118,5 +118,5 @@ def test_bad_input_in_a_real_process_has_no_traceback():
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == (
-        "python -m sgd_lib train: error: --lr must be a finite number greater than 0, got nan"
+        "python -m sgd_lib train: error: --lr must be a finite number greater than 0, got 'nan'"
     )

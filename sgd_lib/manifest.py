@@ -1,0 +1,131 @@
+"""The asset manifest: what the build vouches for, and the schema a manifest must meet to be
+believed. One that does not is no manifest: the build renders what it must.
+
+Torch-free: the pages and the build's staleness check read it in milliseconds.
+"""
+
+import json
+import math
+import re
+from pathlib import Path
+
+from sgd_lib.outdir import MANIFEST, is_ours, read_regular
+
+HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _text(v) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= 200
+
+
+def _hex(v) -> bool:
+    return isinstance(v, str) and HEX64.fullmatch(v) is not None
+
+
+def _pair(v) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(_number(x) for x in v)
+
+
+def _texts(v) -> bool:
+    return isinstance(v, list) and all(_text(x) for x in v)
+
+
+FILE_FIELDS = {  # one entry of "files": a file the build wrote, and how
+    "name": lambda v: isinstance(v, str) and is_ours(v) and v != MANIFEST,
+    "slug": _text,
+    "kind": _text,
+    "theme": _text,
+    "experiments": _texts,
+    "width": _whole,
+    "height": _whole,
+    "frames": _whole,
+    "bytes": _whole,
+    "sha256": _hex,
+    "key": _hex,
+}
+RUN_FIELDS = {  # one value of "runs": training.summary() of an experiment, and its key
+    "slug": _text,
+    "lr": _number,
+    "batch_size": lambda v: v is None or _whole(v),
+    "steps": _whole,
+    "seed": _whole,
+    "params": _pair,
+    "loss": _number,
+    "initial_loss": _number,
+    "ols": _pair,
+    "distance": _number,
+    "a_true": _pair,
+    "diverged": lambda v: isinstance(v, bool),
+    "diverged_at": lambda v: v is None or _whole(v),
+    "steps_run": _whole,
+    "key": _hex,
+}
+
+
+def _record(value, fields: dict, what: str) -> str | None:
+    if not isinstance(value, dict) or value.keys() != fields.keys():
+        return f"{what} does not have the fields {', '.join(fields)}"
+    bad = next((k for k, ok in fields.items() if not ok(value[k])), None)
+    return f"{what} has a bad {bad!r}" if bad else None
+
+
+def problem(manifest) -> str | None:
+    """What keeps `manifest` (parsed JSON) from being one this build wrote; None if nothing."""
+    if not isinstance(manifest, dict) or manifest.keys() != {"files", "runs", "table", "figures"}:
+        return "the top level is not {files, runs, table, figures}"
+    files, runs = manifest["files"], manifest["runs"]
+    if not isinstance(files, list) or not isinstance(runs, dict):
+        return "files is not a list or runs is not an object"
+    for i, entry in enumerate(files):
+        if found := _record(entry, FILE_FIELDS, f"files[{i}]"):
+            return found
+    if len({f["name"] for f in files}) != len(files):
+        return "a file is listed twice"
+    for slug, run in runs.items():
+        if found := _record(run, RUN_FIELDS, f"runs[{slug!r}]"):
+            return found
+    table, figures = manifest["table"], manifest["figures"]
+    if not _texts(table) or not isinstance(figures, dict):
+        return "table is not a list of slugs or figures is not an object"
+    if not all(_text(k) and _texts(v) for k, v in figures.items()):
+        return "figures is not an object of slug lists"
+    return None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: the build never writes them
+
+
+def load(out: Path) -> tuple[dict | None, str | None]:
+    """The manifest in `out` and None, or None and why it cannot be believed ("missing" if
+    there is none)."""
+    path = out / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        return None, "missing"
+    payload = read_regular(path)
+    if payload is None:
+        return None, "not a regular file of a sane size"
+    try:
+        manifest = json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:  # RecursionError: arrays nested thousands deep
+        return None, f"not JSON ({str(e).splitlines()[0][:80]})"
+    found = problem(manifest)
+    return (None, found) if found else (manifest, None)
+
+
+def dump(files: dict[str, dict], runs: dict[str, dict], layout: dict) -> bytes:
+    manifest = {
+        "files": [files[name] for name in sorted(files)],
+        "runs": {slug: runs[slug] for slug in sorted(runs)},  # each run's numbers, for pages
+        **layout,
+    }
+    assert problem(manifest) is None, problem(manifest)  # the writer meets its own schema
+    return (json.dumps(manifest, indent=1, allow_nan=False) + "\n").encode()
