@@ -29,8 +29,14 @@ serve: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The static site in site/, built strictly: a broken link, snippet or notebook fails it.
+# Built beside it and swapped in only when the build succeeded: a failed build leaves the
+# last good site/ in place.
 site: venv
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	rm -rf build/site.new build/site.old
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site.new
+	if [ -d site ]; then mv site build/site.old; fi
+	mv build/site.new site
+	rm -rf build/site.old
 
 # Every figure of the experiments table into docs/assets; only what is stale is rendered.
 assets: venv

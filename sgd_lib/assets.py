@@ -97,11 +97,12 @@ def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
     return jobs
 
 
-def code_version() -> str:
-    """A hash of the rendering code and the versions of the libraries it leans on."""
+def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
+    """A hash of the library's code (but the modules in `skip`) and the versions of the
+    libraries it leans on; by default, of everything that decides a figure's bytes."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name not in NOT_RENDERING:
+        if path.name not in skip:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for name in LIBRARIES:
         digest.update(f"{name}=={metadata.version(name)}\n".encode())

@@ -7,6 +7,7 @@ fails instead of showing a hole. Plain Python: no torch, no matplotlib.
 """
 
 import html
+import inspect
 import json
 import re
 import shlex
@@ -15,12 +16,16 @@ from pathlib import Path
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from sgd_lib.assets import MANIFEST
+from sgd_lib.manifest import load
+from sgd_lib.outdir import MANIFEST
 from sgd_lib.theme import THEMES
 from sgd_lib.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 DEFAULT_FORMAT = ".4g"
+# How a number may be written: a thousands comma, up to 12 digits, a type: ",.0f", ".3g".
+FORMAT = re.compile(r",?(\.\d{1,2})?[efg%]?", re.ASCII)
+FORMATS = "a number format: [,][.DIGITS][e|f|g|%], such as .4g, .3f, ,.0f or g"
 
 
 class PageError(ValueError):
@@ -36,13 +41,12 @@ class Manifest:
 
     @classmethod
     def read(cls, assets: Path) -> "Manifest":
-        try:
-            m = json.loads((assets / MANIFEST).read_text())
-            return cls({f["name"]: f for f in m["files"]}, m["runs"], m["table"], m["figures"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        m, problem = load(assets)
+        if m is None:
             raise PageError(
-                f"{assets / MANIFEST}: no readable manifest ({e}); build the assets"
-            ) from None
+                f"{assets / MANIFEST}: no manifest to read ({problem}); build the assets"
+            )
+        return cls({f["name"]: f for f in m["files"]}, m["runs"], m["table"], m["figures"])
 
     def run(self, slug: str) -> dict:
         if slug not in self.runs:
@@ -81,6 +85,8 @@ def field(run: dict, path: str):
 
 
 def number(value, fmt: str = DEFAULT_FORMAT) -> str:
+    if not FORMAT.fullmatch(fmt):
+        raise PageError(f"bad format {fmt!r}; use {FORMATS}")
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -296,7 +302,9 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
         except ValueError as e:
             raise PageError(f"{match.group(0)!r}: {e}") from None
         commands = {
-            "num": lambda slug, path, fmt=DEFAULT_FORMAT: number(field(m.run(slug), path), fmt),
+            "num": lambda slug, field_, format_=DEFAULT_FORMAT: number(
+                field(m.run(slug), field_), format_
+            ),
             "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
             "anim": lambda slug, caption="": run_animation(m, slug, base, caption),
             "linked": lambda caption="": linked(m, base, caption),
@@ -310,11 +318,27 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
                 f"{match.group(0)!r}: unknown command; use one of {', '.join(commands)}"
             )
         try:
-            return commands[command](*args)
+            inspect.signature(commands[command]).bind(*args)
         except TypeError:
-            raise PageError(f"{match.group(0)!r}: wrong number of arguments") from None
+            raise PageError(
+                f"{match.group(0)!r}: wrong number of arguments; use "
+                f"{{{{ {command} {_usage(commands[command])} }}}}"
+            ) from None
+        try:
+            return commands[command](*args)
+        except PageError as e:
+            raise PageError(f"{match.group(0)!r}: {e}") from None
 
     return PLACEHOLDER.sub(one, markdown)
+
+
+def _usage(command) -> str:
+    """A command's arguments as a page writes them: "SLUG FIELD [FORMAT]"."""
+    return " ".join(
+        name if p.default is p.empty else f"[{name}]"
+        for p in inspect.signature(command).parameters.values()
+        for name in [p.name.rstrip("_").upper()]
+    )
 
 
 # ---- after Markdown --------------------------------------------------------------
