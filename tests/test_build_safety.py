@@ -1,0 +1,474 @@
+"""The asset build against hostile input and interruption: it touches only files of its own
+inside --out, believes no manifest it would not have written, stops cleanly on a signal, lets
+no worker outlive it, builds one at a time, and says in one line what the system refused."""
+
+import errno
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sgd_lib import outdir
+from sgd_lib.assets import build, plan
+from sgd_lib.experiments import Experiment, make_table
+from sgd_lib.manifest import FILE_FIELDS, RUN_FIELDS, load
+from sgd_lib.outdir import MANIFEST, locked
+from sgd_lib.theme import THEMES
+from sgd_lib.training import summary
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "build_assets.py"
+# A table of two short runs: every kind of figure, rendered in a few seconds.
+SMALL = make_table(Experiment(0.1, None, steps=10), Experiment(0.1, 16, steps=10))
+NAMES = sorted(name for job in plan(SMALL) for name, _, _ in job.files())
+EVERY = sum(len(job.files()) for job in plan())  # files of the whole table
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(out: Path) -> dict[str, str]:
+    return {p.name: sha(p) for p in sorted(out.iterdir()) if p.is_file() and not p.is_symlink()}
+
+
+def assert_vouched(out: Path) -> dict:
+    """The manifest is the build's own, and vouches for exactly the figures on disk."""
+    manifest, problem = load(out)
+    assert problem is None, problem
+    on_disk = {p.name for p in out.iterdir() if outdir.FIGURE_NAME.fullmatch(p.name)}
+    listed = {f["name"]: f for f in manifest["files"]}
+    assert set(listed) == on_disk
+    for name, entry in listed.items():
+        assert sha(out / name) == entry["sha256"], name
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("small") / "assets"
+    build(out, table=SMALL)
+    return out
+
+
+@pytest.fixture
+def assets(small, tmp_path) -> Path:
+    """A copy of a whole small build, with a canary file beside it and one in /tmp."""
+    out = tmp_path / "assets"
+    shutil.copytree(small, out)
+    (tmp_path / "canary.txt").write_text("keep me")
+    return out
+
+
+def add_entries(out: Path, names: list[str], sha256: str | None = None) -> None:
+    manifest = json.loads((out / MANIFEST).read_text())
+    template = manifest["files"][0]
+    for name in names:
+        manifest["files"].append({**template, "name": name, "sha256": sha256 or "0" * 64})
+    (out / MANIFEST).write_text(json.dumps(manifest))
+
+
+# ---- names in a manifest are data ---------------------------------------------------
+
+
+def test_the_schema_knows_every_field_the_build_writes(small, data):
+    manifest = json.loads((small / MANIFEST).read_text())
+    assert all(entry.keys() == FILE_FIELDS.keys() for entry in manifest["files"])
+    from sgd_lib.training import train
+
+    run = summary(train(data, SMALL[1]), data)
+    assert {**run, "key": "0" * 64}.keys() == RUN_FIELDS.keys()
+
+
+@pytest.mark.parametrize(
+    "name", ["../canary.txt", "ABSOLUTE", "sub/x-light.png", "..", ".", "", "a\0b-light.png"]
+)
+def test_a_manifest_naming_paths_outside_is_ignored_and_nothing_is_touched(assets, name):
+    outside = Path("/tmp") / f"canary-{os.getpid()}.txt"
+    outside.write_text("keep me")
+    try:
+        (assets / "sub").mkdir()
+        (assets / "sub" / "x-light.png").write_text("keep me")
+        add_entries(assets, [str(outside) if name == "ABSOLUTE" else name])
+        report = build(assets, table=SMALL)
+        assert "bad 'name'" in report.distrusted
+        assert outside.read_text() == "keep me"
+        assert (assets.parent / "canary.txt").read_text() == "keep me"
+        assert (assets / "sub" / "x-light.png").read_text() == "keep me"
+        assert report.removed == [] and report.rendered == NAMES  # nothing was believed
+        assert_vouched(assets)
+    finally:
+        outside.unlink()
+
+
+def test_pruning_deletes_only_regular_files_of_ours_with_the_bytes_it_wrote(assets):
+    canary = assets.parent / "canary.txt"
+    kept = {
+        "old-fit-light.gif": lambda p: p.symlink_to(canary),  # a link out of --out
+        "old-fit-dark.gif": lambda p: p.mkdir(),  # a directory
+        "old-loss-light.png": lambda p: p.write_text("changed since"),  # not what it wrote
+    }
+    for name, make in kept.items():
+        make(assets / name)
+    (assets / "old-loss-dark.png").write_text("what the build wrote")  # the control
+    add_entries(assets, list(kept), sha256=sha(canary))
+    add_entries(assets, ["old-loss-dark.png"], sha256=sha(assets / "old-loss-dark.png"))
+
+    report = build(assets, table=SMALL)
+    assert report.distrusted is None and report.rendered == []
+    assert report.removed == ["old-loss-dark.png"]
+    assert not (assets / "old-loss-dark.png").exists()
+    assert canary.read_text() == "keep me" and (assets / "old-fit-light.gif").is_symlink()
+    assert (assets / "old-fit-dark.gif").is_dir()
+    assert (assets / "old-loss-light.png").read_text() == "changed since"
+    manifest = json.loads((assets / MANIFEST).read_text())
+    assert sorted(f["name"] for f in manifest["files"]) == NAMES  # and forgets the rest
+
+
+def test_an_only_build_keeps_a_stale_entry_for_the_full_build_to_prune(assets):
+    (assets / "old-loss-dark.png").write_text("what the build wrote")
+    add_entries(assets, ["old-loss-dark.png"], sha256=sha(assets / "old-loss-dark.png"))
+    build(assets, table=SMALL, only=["data"])
+    assert (assets / "old-loss-dark.png").exists()
+    assert build(assets, table=SMALL).removed == ["old-loss-dark.png"]
+
+
+def test_only_the_builds_own_leftover_temporary_files_are_removed(assets):
+    canary = assets.parent / "canary.txt"
+    leftover = assets / ".data-light.png.123-0123abcd.tmp"
+    leftover.write_bytes(b"half a png")
+    link = assets / ".data-dark.png.123-0123abcd.tmp"
+    link.symlink_to(canary)
+    (assets / ".guess-dark.png.9-0123abcd.tmp").mkdir()
+    (assets / ".notes.txt.1-0123abcd.tmp").write_text("not ours")
+    build(assets, table=SMALL)
+    assert not leftover.exists()
+    assert link.is_symlink() and canary.read_text() == "keep me"
+    assert (assets / ".guess-dark.png.9-0123abcd.tmp").is_dir()
+    assert (assets / ".notes.txt.1-0123abcd.tmp").read_text() == "not ours"
+
+
+# ---- a bad manifest is no manifest -------------------------------------------------
+
+
+def runs_value_of_wrong_shape(text: str) -> str:
+    manifest = json.loads(text)
+    manifest["runs"]["gd-lr0.1"] = 5
+    return json.dumps(manifest)
+
+
+CORRUPT = {
+    "a run that is a number": runs_value_of_wrong_shape,
+    "arrays nested deeply": lambda text: "[" * 100_000 + "]" * 100_000,
+    "NaN": lambda text: text.replace('"loss": ', '"loss": NaN, "x": ', 1),
+    "a list": lambda text: "[]",
+    "truncated": lambda text: text[: len(text) // 2],
+    "not UTF-8": lambda text: "\udcff",
+    "a file entry without its hash": lambda text: text.replace('"sha256"', '"sha"', 1),
+    "a name listed twice": lambda text: text.replace('"compare-bs-light.png"', '"data-light.png"'),
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPT.values(), ids=CORRUPT.keys())
+def test_a_manifest_that_is_not_the_builds_own_is_no_manifest(assets, corrupt):
+    broken = corrupt((assets / MANIFEST).read_text())
+    (assets / MANIFEST).write_bytes(broken.encode(errors="surrogateescape"))
+    report = build(assets, table=SMALL)
+    assert report.distrusted and report.rendered == NAMES
+    assert_vouched(assets)
+    again = build(assets, table=SMALL)  # and the next build is warm again
+    assert again.distrusted is None and again.rendered == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_a_manifest_that_is_not_a_regular_file_is_not_read(assets, kind):
+    target = assets / MANIFEST
+    target.unlink()
+    if kind == "fifo":
+        os.mkfifo(target)  # reading it would block forever
+    else:
+        target.symlink_to(assets.parent / "canary.txt")
+    report = build(assets, table=SMALL)
+    assert "not a regular file" in report.distrusted and report.rendered == NAMES
+    assert (assets.parent / "canary.txt").read_text() == "keep me"
+    assert_vouched(assets)
+
+
+def test_the_script_says_in_one_line_that_it_ignored_the_manifest(tmp_path):
+    out = tmp_path / "assets"
+    out.mkdir()
+    (out / MANIFEST).write_text('{"files": [], "runs": {"gd-lr0.1": 5}}')
+    done = run_script("--out", str(out), "--only", "data", "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("\n") == 1 and "was ignored (the top level is" in done.stderr
+
+
+# ---- the script: processes, signals, locks ------------------------------------------
+
+
+def run_script(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                          **kwargs)  # fmt: skip
+
+
+def children(pid: int) -> set[int]:
+    """The processes `pid` started, and theirs."""
+    found = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                found |= {int(child)} | children(int(child))
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running: not gone, and not a zombie waiting for a parent that will never reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def start_build(out: Path) -> tuple[subprocess.Popen, set[int]]:
+    """A two-worker build of the whole table, in its own process group as a terminal starts
+    it, once both workers are rendering."""
+    command = [sys.executable, str(SCRIPT), "--out", str(out), "--jobs", "2"]
+    build_process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.gif"))) < 2:
+        time.sleep(0.05)
+    workers = children(build_process.pid)
+    assert len(workers) >= 2, "the build did not start its workers"
+    return build_process, workers
+
+
+def wait_until_gone(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.05)
+    return {p for p in pids if alive(p)}
+
+
+@pytest.fixture
+def cleanup():
+    """Processes a test started, killed by id whatever the test's outcome."""
+    pids: set[int] = set()
+    yield pids
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads processes from /proc")
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("Ctrl-C", 130), ("SIGTERM", 143), ("SIGKILL", -signal.SIGKILL)],
+)
+def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cleanup, how, status):
+    out = tmp_path / "assets"
+    build_process, workers = start_build(out)
+    cleanup |= workers | {build_process.pid}
+    if how == "Ctrl-C":  # a terminal signals the whole foreground group: workers too
+        os.killpg(build_process.pid, signal.SIGINT)
+    else:  # what `timeout`, a CI cancel or `kill -9` does: the build's process only
+        build_process.send_signal(getattr(signal, how))
+    try:
+        _, stderr = build_process.communicate(timeout=5)  # the rest takes ~10 s more
+    except subprocess.TimeoutExpired:
+        pytest.fail("the build went on rendering after the signal")
+    assert build_process.returncode == status
+    assert wait_until_gone(workers, 5) == set(), "workers outlived the build"
+    if how == "SIGKILL":  # no last word: what the manifest lists is still whole and true
+        manifest, _ = load(out)
+        for entry in manifest["files"] if manifest else []:
+            assert sha(out / entry["name"]) == entry["sha256"]
+        return
+    name = "SIGINT" if how == "Ctrl-C" else how
+    assert stderr == f"build_assets.py: interrupted ({name})\n"  # and no worker's traceback
+    assert 0 < len(assert_vouched(out)["files"]) < EVERY / 2
+
+
+def test_a_second_build_waits_for_the_first_or_refuses_at_once(tmp_path, cleanup):
+    out = tmp_path / "assets"
+    out.mkdir()
+    with locked(out):  # what a running build holds
+        refused = run_script("--out", str(out), "--only", "data", "--no-wait")
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert refused.stderr == f"build_assets.py: error: another build is writing to {out}; " \
+            "without --no-wait, this waits\n"  # fmt: skip
+        waiting = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--out", str(out), "--only", "data"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        cleanup.add(waiting.pid)
+        line = waiting.stderr.readline()
+        assert line == f"build_assets.py: waiting for another build writing to {out}\n"
+        time.sleep(0.5)
+        assert waiting.poll() is None and list(out.iterdir()) == []  # it wrote nothing
+    stdout, stderr = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0 and stderr == "", stderr
+    assert "2 rendered" in stdout
+    assert_vouched(out)
+
+
+def test_two_overlapping_builds_both_finish_and_agree(tmp_path):
+    out = tmp_path / "assets"
+    args = ("--out", str(out), "--jobs", "1", "--only", "data", "guess", "gd-lr0.1")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(run_script(*args)))
+               for _ in range(2)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+    assert sorted(r.stdout.split(",")[0] for r in results) == ["assets: 0 rendered",
+                                                              "assets: 10 rendered"]  # fmt: skip
+    assert_vouched(out)
+
+
+# ---- what the system refuses: one line, status 1, nothing half-written -------------
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("build_assets_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def inject(monkeypatch, out: Path, err: int, stage: str) -> None:
+    """Make the system refuse, with `err` at `stage`, every write of a figure into `out`."""
+
+    def refuse(path) -> None:
+        if Path(path).parent == out and MANIFEST not in Path(path).name:
+            raise OSError(err, os.strerror(err), str(path))
+
+    real_open, real_replace, real_fdopen = os.open, os.replace, os.fdopen
+
+    def fake_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    class Full:  # the disk fills while the bytes are written
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, payload):
+            self.f.write(payload[: len(payload) // 2])
+            raise OSError(err, os.strerror(err))
+
+    def fake_fdopen(fd, mode="r", *args, **kwargs):
+        f = real_fdopen(fd, mode, *args, **kwargs)
+        name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
+        return Full(f) if "w" in mode and MANIFEST not in name else f
+
+    if stage == "open":
+        monkeypatch.setattr(os, "open", fake_open)
+    elif stage == "replace":
+        monkeypatch.setattr(os, "replace", lambda a, b: refuse(a) or real_replace(a, b))
+    else:
+        monkeypatch.setattr(os, "fdopen", fake_fdopen)
+
+
+@pytest.mark.parametrize(
+    ("err", "stage"),
+    [
+        (errno.ENOSPC, "write"),
+        (errno.ENAMETOOLONG, "open"),
+        (errno.EISDIR, "replace"),
+        (errno.EACCES, "replace"),
+        (errno.EACCES, "open"),
+    ],
+)
+def test_a_write_the_system_refuses_is_one_line_and_leaves_no_trace(
+    small, tmp_path, monkeypatch, capsys, err, stage
+):
+    out = tmp_path / "assets"
+    shutil.copytree(small, out)
+    (out / "data-light.png").write_bytes(b"stale")  # so the build has to write the job
+    before = snapshot(out)
+    script = load_script()
+    inject(monkeypatch, out, err, stage)
+    status = script.run_command("build_assets.py", lambda: script.main(
+        ["--out", str(out), "--only", "data", "--jobs", "1"]))  # fmt: skip
+    monkeypatch.undo()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _, stderr = capsys.readouterr()
+    assert status == 1
+    first = out / f"data-{THEMES[0].name}.png"  # the first file the job writes
+    assert stderr == f"build_assets.py: error: {first}: {os.strerror(err)}\n"
+    after = snapshot(out)
+    assert after.keys() == before.keys()  # no temporary file; nothing else changed
+    assert {n: h for n, h in after.items() if n != MANIFEST} == {
+        n: h for n, h in before.items() if n != MANIFEST
+    }
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert "data-light.png" not in {f["name"] for f in manifest["files"]}  # not vouched for
+    assert len(manifest["files"]) == len(NAMES) - 1
+
+
+def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path):
+    out = tmp_path / "assets"
+    (out / "data-dark.png").mkdir(parents=True)
+    done = run_script("--out", str(out), "--only", "data", "--jobs", "1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == f"build_assets.py: error: {out / 'data-dark.png'}: Is a directory\n"
+    assert sorted(p.name for p in out.iterdir()) == ["data-dark.png", "data-light.png",
+                                                     MANIFEST]  # fmt: skip
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert [f["name"] for f in manifest["files"]] == ["data-light.png"]
+
+
+# ---- bad options --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--out", ""], "--out must name a directory, got ''"),
+        (["--out", " "], "--out must name a directory, got ' '"),
+        (["--jobs", "²"], "--jobs must be a whole number of at least 1, got '²'"),
+        (["--jobs", "\uff11"], "--jobs must be a whole number of at least 1, got '\uff11'"),
+        (["--jobs", "1", "--jobs", "2"], "--jobs is given twice; give it once"),
+        (["--only", "data", "--only", "guess"], "--only is given twice; give it once"),
+        (["--force", "--force"], "--force is given twice"),
+        (["--job", "2"], "unrecognized arguments: --job 2"),
+    ],
+)
+def test_bad_options_are_one_line_and_write_nothing(tmp_path, args, says):
+    done = run_script(*args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"build_assets.py: error: {says}\n" or (
+        done.stderr.count("\n") == 1 and says in done.stderr
+    ), done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_jobs_than_cpus_are_capped_and_said_so(tmp_path):
+    out = tmp_path / "assets"
+    done = run_script("--out", str(out), "--jobs", "64", "--only", "data")
+    assert done.returncode == 0
+    cpus = len(os.sched_getaffinity(0))
+    assert done.stderr == f"build_assets.py: --jobs 64: using at most {cpus} workers, " \
+        "one per CPU here\n"  # fmt: skip
