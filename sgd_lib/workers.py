@@ -43,6 +43,7 @@ def _die_with(parent: int) -> None:
 
 def _serve(conn, parent: int, work: Callable) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     _die_with(parent)
     for task in iter(conn.recv, None):
         try:

@@ -301,6 +301,25 @@ def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cle
     assert 0 < len(assert_vouched(out)["files"]) < EVERY / 2
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads processes from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_workers_die_with_their_parent_even_in_the_middle_of_a_task(cleanup, signum):
+    # Tasks of a minute each: a worker that outlives its parent is still there to be seen.
+    code = "import time\nfrom sgd_lib.workers import run_parallel\n" \
+        "list(run_parallel(time.sleep, [60, 60], 2))"  # fmt: skip
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    cleanup.add(parent.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(children(parent.pid)) < 3:
+        time.sleep(0.05)  # the resource tracker and two workers
+    time.sleep(1)  # and the workers are asleep in their tasks
+    workers = children(parent.pid)
+    cleanup |= workers
+    parent.send_signal(signum)
+    parent.wait()
+    assert wait_until_gone(workers, 2) == set(), "workers outlived their parent"
+
+
 def test_a_second_build_waits_for_the_first_or_refuses_at_once(tmp_path, cleanup):
     out = tmp_path / "assets"
     out.mkdir()
