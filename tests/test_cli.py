@@ -1,6 +1,8 @@
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -96,7 +98,21 @@ BAD = [
     (["--lr", "0.1", "--seed", "-1"], "--seed", "from 0 to 18446744073709551615"),
     (["--lr", "0.1", "--data-seed", "x"], "--data-seed", "whole number"),
     (["--lr", "0.1", "--momentum", "0.9"], "--momentum", "allowed: --help, --lr"),
-    (["--batch-size", "4"], "--lr", "required"),
+    (["--batch-size", "4"], "--lr", "is required: a learning rate, a finite number greater than 0"),
+    # A number is a plain decimal or scientific literal, echoed as it was typed.
+    (["--lr", "0_1"], "--lr", "greater than 0, got '0_1'"),
+    (["--lr", "\uff10.\uff11"], "--lr", "greater than 0, got '\uff10.\uff11'"),
+    (["--lr", " 0.1"], "--lr", "greater than 0, got ' 0.1'"),
+    (["--lr", "1e309"], "--lr", "greater than 0, got '1e309'"),
+    (["--lr", "0.1", "--steps", "1_0"], "--steps", "got '1_0'"),
+    (["--lr", "0.1", "--batch-size", "\u00b2"], "--batch-size", "got '\u00b2'"),
+    (["--lr", "0.1", "--seed", "18446744073709551616"], "--seed", "from 0 to 18446744073709551615"),
+    (["--lr", "0.1", "--data-seed", "1e3"], "--data-seed", "from 0 to 18446744073709551615"),
+    # Given once, spelled out.
+    (["--lr", "0.1", "--lr", "1"], "--lr", "is given twice; give it once"),
+    (["--lr=0.1", "--lr=1"], "--lr", "is given twice; give it once"),
+    (["--lr", "0.1", "--json", "--json"], "--json", "is given twice; give it once"),
+    (["--l", "0.1"], "--l 0.1", "unrecognized arguments"),
 ]
 
 
@@ -108,6 +124,47 @@ def test_bad_input_is_one_clear_line_and_status_2(capsys, args, option, allowed)
     assert err.count("\n") == 1, err
     assert option in err and allowed in err
     assert "Traceback" not in err
+
+
+def test_the_largest_seed_is_a_seed(capsys):
+    largest = str(2**64 - 1)
+    status, out, _ = run_main(capsys, "train", "--lr", "0.1", "--batch-size", "4", "--steps",
+                              "3", "--seed", largest, "--data-seed", largest)  # fmt: skip
+    assert status == 0 and out.splitlines()[-1].startswith("a = (")
+
+
+def test_no_command_says_which_there_are(capsys):
+    status, out, err = run_main(capsys)
+    assert status == 2 and out == ""
+    assert err == "python -m sgd_lib: error: a command is required: train " \
+        "(python -m sgd_lib train --help)\n"  # fmt: skip
+
+
+TRAIN = [sys.executable, "-m", "sgd_lib", "train", "--lr", "0.1"]
+
+
+@pytest.mark.parametrize("args", [["--json"], ["--steps", "100000"]], ids=["json", "long text"])
+def test_a_reader_that_goes_away_ends_the_run_quietly(args):
+    # The pipe is closed before the run prints: what `| head -c 10` does, every time.
+    run = subprocess.Popen([*TRAIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run.stdout.close()
+    stderr = run.stderr.read()
+    run.wait(timeout=120)
+    assert stderr == b""
+    assert run.returncode == 128 + signal.SIGPIPE  # as a Unix tool killed by SIGPIPE
+
+
+def test_ctrl_c_mid_run_is_one_line_and_status_130():
+    run = subprocess.Popen([*TRAIN, "--batch-size", "1", "--steps", "100000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        time.sleep(4)  # torch is imported and the loop is running
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 130
+    assert (out, err) == ("", "python -m sgd_lib: interrupted (SIGINT)\n")
 
 
 def test_bad_input_in_a_real_process_has_no_traceback():
