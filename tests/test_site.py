@@ -2,7 +2,9 @@
 elsewhere, numbers and math are filled in, and the notebook runs top to bottom."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -172,7 +174,10 @@ def test_num_fills_a_number_from_the_run(manifest):
         ("{{ fig nope 'alt' }}", "no figure 'nope-light.png'"),
         ("{{ grid nope }}", "no shared figure 'nope'"),
         ("{{ frobnicate }}", "unknown command"),
-        ("{{ num gd-lr0.1 }}", "wrong number of arguments"),
+        ("{{ num gd-lr0.1 }}", "wrong number of arguments; use {{ num SLUG FIELD [FORMAT] }}"),
+        ("{{ num gd-lr0.1 loss .4q }}", "bad format '.4q'; use a number format"),
+        ("{{ num gd-lr0.1 loss >999999999 }}", "bad format '>999999999'"),
+        ("{{ num gd-lr0.1 loss s }}", "bad format 's'"),
         ('{{ fig "unclosed }}', "No closing quotation"),
     ],
 )
@@ -181,10 +186,17 @@ def test_a_bad_placeholder_is_refused_by_name(manifest, text, says):
         expand(text, manifest)
 
 
-def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path):  # site_dir: the assets exist
+@pytest.mark.parametrize(
+    ("placeholder", "says"),
+    [
+        ("{{ num no-such-run loss }}", "no experiment 'no-such-run'"),
+        ("{{ num gd-lr0.1 loss .4q }}", "bad format '.4q'; use a number format: [,][.DIGITS]"),
+    ],
+)
+def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path, placeholder, says):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "index.md").write_text("# x\n\n{{ num no-such-run loss }}\n")
+    (docs / "index.md").write_text(f"# x\n\n{placeholder}\n")
     # The real assets, linked in, so the hook finds a manifest and renders nothing.
     (docs / "assets").symlink_to(ROOT / "docs" / "assets")
     config = tmp_path / "mkdocs.yml"
@@ -192,8 +204,14 @@ def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path):  # site_dir
         f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
     )
     done = mkdocs_build(config, tmp_path / "site")
-    assert done.returncode != 0
-    assert "index.md: no experiment 'no-such-run'" in done.stderr
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"index.md: {placeholder!r}: {says}" in done.stderr
+
+
+def test_a_manifest_the_pages_cannot_believe_is_one_clear_error(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"files": [], "runs": {"gd-lr0.1": 5}}')
+    with pytest.raises(PageError, match=r"manifest.json: no manifest to read \(the top level"):
+        Manifest.read(tmp_path)
 
 
 # ---- the notebook -------------------------------------------------------------------
@@ -210,6 +228,31 @@ def test_the_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path):
     assert not errors
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "(same as above)" in last  # the notebook's loop agrees with sgd_lib's
+
+
+def test_the_notebook_is_run_again_when_the_library_changes(site_dir, tmp_path):
+    """mkdocs-jupyter caches the executed notebook; a cache that outlived a change to the
+    library would let a local build pass where a clean one fails."""
+    copy = tmp_path / "repo"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()  # fmt: skip
+    for name in tracked:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "docs" / "assets", copy / "docs" / "assets")  # fresh: same code
+    env = {**os.environ, "PYTHONPATH": str(copy), "NO_MKDOCS_2_WARNING": "1"}
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")]
+    first = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert list((copy / ".cache").rglob("*.json")), "the notebook was not cached"
+    # The library's default number of updates, which the notebook's last cell relies on.
+    experiments = copy / "sgd_lib" / "experiments.py"
+    text = experiments.read_text()
+    assert "    steps: int = 100  # number of updates" in text
+    experiments.write_text(text.replace("steps: int = 100  #", "steps: int = 99  #"))
+    second = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+    assert second.returncode != 0, "the notebook's cached run hid a changed library"
+    assert "notebook.ipynb" in second.stderr
 
 
 class Images(HTMLParser):
