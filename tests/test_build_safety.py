@@ -91,7 +91,7 @@ def test_the_schema_knows_every_field_the_build_writes(small, data):
 
 
 @pytest.mark.parametrize(
-    "name", ["../canary.txt", "ABSOLUTE", "sub/x-light.png", "..", ".", "", "a\0b-light.png"]
+    "name", ["../canary.txt", "ABSOLUTE", "sub/x-light.png", "..", "a\0b-light.png"]
 )
 def test_a_manifest_naming_paths_outside_is_ignored_and_nothing_is_touched(assets, name):
     outside = Path("/tmp") / f"canary-{os.getpid()}.txt"
