@@ -11,19 +11,19 @@ written for every whole file.
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from sgd_lib.assets import build, cpus, plan, select
-from sgd_lib.checks import WHOLE, Parser, SettingError, run_command
-from sgd_lib.outdir import Busy
+from sgd_lib.checks import Parser, SettingError, run_command, whole
+from sgd_lib.outdir import Busy, check_writable
+from sgd_lib.workers import WorkerDied
 
 ROOT = Path(__file__).resolve().parents[1]
 PROG = "build_assets.py"
 
 
 def parse(argv: list[str] | None):
-    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = Parser(prog=PROG, description="Build every figure of the experiments table.")
     parser.add_argument("--out", default=str(ROOT / "docs" / "assets"), help="output dir")
     parser.add_argument("--jobs", default=str(cpus()), help="worker processes (at most the CPUs)")
     parser.add_argument("--force", action="store_true", help="render everything again")
@@ -31,9 +31,10 @@ def parse(argv: list[str] | None):
     parser.add_argument("--only", nargs="+", metavar="SLUG", help="only these figures")
     args, extra = parser.parse_known_args(argv)
     parser.reject(extra)
-    if not WHOLE.fullmatch(args.jobs) or int(args.jobs) < 1:
+    jobs = whole(args.jobs)
+    if isinstance(jobs, str) or jobs < 1:
         parser.error(f"--jobs must be a whole number of at least 1, got {args.jobs!r}")
-    args.jobs = int(args.jobs)
+    args.jobs = jobs
     try:
         select(plan(), args.only)
     except SettingError as e:
@@ -70,9 +71,7 @@ def make_dir(out: Path) -> str | None:
         path = path.parent
     try:
         out.mkdir(parents=True, exist_ok=True)
-        # Unnamed where the system allows (O_TMPFILE): the probe leaves no name behind.
-        with tempfile.TemporaryFile(dir=out):
-            pass
+        check_writable(out)
     except OSError as e:
         for path in made:  # innermost first: leave no trace
             if path.is_dir():
@@ -113,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except Busy:
         say(f"error: another build is writing to {args.out}; without --no-wait, this waits")
+        return 1
+    except WorkerDied as e:  # the system's doing (out of memory, say): what finished is kept
+        say(f"error: {e}; the manifest lists what was finished")
         return 1
     if report.distrusted:
         say(f"{args.out / 'manifest.json'} was ignored ({report.distrusted}); rendered anew")

@@ -1,6 +1,13 @@
 import sys
 
 from sgd_lib.checks import run_command
-from sgd_lib.cli import main
+
+
+def main() -> int:
+    # Imported here, under run_command: a Ctrl-C while torch loads is one line too.
+    from sgd_lib.cli import main
+
+    return main()
+
 
 sys.exit(run_command("python -m sgd_lib", main))

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +30,7 @@ from pathlib import Path
 from sgd_lib.checks import SettingError
 from sgd_lib.experiments import (
     EXPERIMENTS,
+    SLUG,
     DataSpec,
     Experiment,
     bs_sweep,
@@ -36,8 +38,8 @@ from sgd_lib.experiments import (
     lr_sweep,
     path_runs,
 )
-from sgd_lib.manifest import dump, load
-from sgd_lib.outdir import MANIFEST, Disk, digest, locked, read_regular, remove_leftovers
+from sgd_lib.manifest import dump, parse
+from sgd_lib.outdir import MANIFEST, OutDir, digest
 from sgd_lib.theme import THEMES
 from sgd_lib.workers import run_parallel
 
@@ -89,6 +91,16 @@ class Job:
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
+# The names of an experiment's files, for any slug Experiment.slug can make.
+RUN_FILE = re.compile(
+    "|".join(
+        re.escape(name).replace("SLUG", f"(?:{SLUG.pattern})")
+        for name, _, _ in Job("run", "SLUG", (), DataSpec()).files()
+    ),
+    re.ASCII,
+)
+
+
 def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
     """Every job of the site: one per experiment, then the shared figures."""
     data = table[0].data
@@ -110,16 +122,18 @@ def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(out: Path) -> tuple[dict[str, dict], dict[str, dict], str | None]:
+def read_manifest(out: OutDir) -> tuple[dict[str, dict], dict[str, dict], str | None]:
     """The files the last build vouched for, by name, and its runs' results, by slug; both
     empty, with the reason, if there is no manifest this build would have written."""
-    manifest, problem = load(out)
+    if not out.exists(MANIFEST):
+        return {}, {}, None
+    manifest, problem = parse(out.read(MANIFEST))
     if manifest is None:
-        return {}, {}, None if problem == "missing" else problem
+        return {}, {}, problem
     return {f["name"]: f for f in manifest["files"]}, manifest["runs"], None
 
 
-def is_fresh(job: Job, key: str, disk: Disk, known: dict[str, dict], runs: dict) -> bool:
+def is_fresh(job: Job, key: str, disk: OutDir, known: dict[str, dict], runs: dict) -> bool:
     if job.figure == "run" and runs.get(job.slug, {}).get("key") != key:
         return False
     for name, _, _ in job.files():
@@ -135,7 +149,6 @@ class Report:
     fresh: list[str]  # files that were already up to date
     removed: list[str]  # files of figures no longer in the table
     seconds: float
-    workers: int = 1  # processes that rendered (at most one per CPU, one per stale job)
     distrusted: str | None = None  # why the old manifest was ignored, if it was
 
 
@@ -178,15 +191,14 @@ def build(
     every = plan(table)
     chosen = select(every, only)
     out.mkdir(parents=True, exist_ok=True)
-    with locked(out, wait, on_wait):
-        remove_leftovers(out)
-        return _build_locked(out, table, every, chosen, jobs, force, only, progress, start)
+    with OutDir.locked(out, wait, on_wait) as disk:
+        disk.remove_leftovers()
+        return _build_locked(disk, table, every, chosen, jobs, force, only, progress, start)
 
 
-def _build_locked(out, table, every, chosen, jobs, force, only, progress, start) -> Report:
+def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start) -> Report:
     code = code_version()
-    disk = Disk(out)
-    known, known_runs, distrusted = read_manifest(out)
+    known, known_runs, distrusted = read_manifest(disk)
     keys = {job.slug: job.key(code) for job in every}
     layout = {  # for the pages: the table's order, and which runs each shared figure draws
         "table": [e.slug for e in table],
@@ -199,12 +211,16 @@ def _build_locked(out, table, every, chosen, jobs, force, only, progress, start)
     # Until it is replaced, what the last build made is still vouched for, if it is intact.
     entries, runs = dict(known), dict(known_runs)
     removed: list[str] = []
-    workers = min(jobs, cpus(), len(stale)) or 1
     try:
         tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
-        results = _results(tasks, workers)
+        results = _results(tasks, min(jobs, cpus(), len(stale)))
         with closing(results):
             for done, (written, run, payloads) in enumerate(results, start=1):
+                # First the manifest stops vouching for what is about to be replaced: if the
+                # disk fills up from here on, no manifest vouches for bytes no longer there.
+                replaced = {entry["name"] for entry in written}
+                kept = {name: e for name, e in entries.items() if name not in replaced}
+                _write_manifest(disk, _vouched(kept, disk, current, full), runs, layout)
                 for entry, payload in zip(written, payloads, strict=True):
                     disk.write(entry["name"], payload)
                     entries[entry["name"]] = entry
@@ -222,10 +238,10 @@ def _build_locked(out, table, every, chosen, jobs, force, only, progress, start)
         _write_manifest(disk, entries, runs, layout)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
-    return Report(rendered, sorted(fresh), removed, seconds, workers, distrusted)
+    return Report(rendered, sorted(fresh), removed, seconds, distrusted)
 
 
-def _vouched(entries: dict[str, dict], disk: Disk, current: set[str], full: bool) -> dict:
+def _vouched(entries: dict[str, dict], disk: OutDir, current: set[str], full: bool) -> dict:
     """The entries whose files are on disk with the recorded bytes; in a full build, only
     the current table's (an --only build keeps the rest for a full build to prune)."""
     return {
@@ -235,18 +251,28 @@ def _vouched(entries: dict[str, dict], disk: Disk, current: set[str], full: bool
     }
 
 
-def _write_manifest(disk: Disk, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
+def _write_manifest(disk: OutDir, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
     payload = dump(entries, runs, layout)
     # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
-    if read_regular(disk.out / MANIFEST) != payload:
+    if disk.read(MANIFEST) != payload:
         disk.write(MANIFEST, payload)
 
 
-def _prune(disk: Disk, entries: dict[str, dict], current: set[str]) -> list[str]:
-    """Delete files an earlier build made for figures that are no longer in the table: only
-    names of ours, only regular files, only if they still hold the bytes the build wrote."""
-    gone = sorted(name for name in entries if name not in current)
-    return [name for name in gone if disk.remove(name, entries.pop(name)["sha256"])]
+def was_run_file(name: str) -> bool:
+    """Whether `name` is a file the build makes for some experiment (of any table)."""
+    return RUN_FILE.fullmatch(name) is not None
+
+
+def _prune(disk: OutDir, entries: dict[str, dict], current: set[str]) -> list[str]:
+    """Delete files an earlier build made for experiments that are no longer in the table:
+    only names an experiment's files have, only regular files, only if they still hold the
+    bytes the build wrote. Anything else is forgotten, never deleted."""
+    removed = []
+    for name in sorted(name for name in entries if name not in current):
+        sha = entries.pop(name)["sha256"]
+        if was_run_file(name) and disk.remove(name, sha):
+            removed.append(name)
+    return removed
 
 
 def _longest_first(stale: list[Job]) -> list[Job]:
@@ -256,9 +282,9 @@ def _longest_first(stale: list[Job]) -> list[Job]:
 
 def _results(tasks: list[tuple[Job, str]], workers: int) -> Iterator:
     """Each job's rendering, in this process or in worker processes."""
-    if workers == 1:
+    if workers <= 1:
         return (render_job(task) for task in tasks)
-    return run_parallel(render_job, tasks, workers)
+    return run_parallel(render_job, tasks, workers, label=lambda task: task[0].slug)
 
 
 def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list[bytes]]:

@@ -43,7 +43,13 @@ def number(text: str) -> float | str:
 
 
 def whole(text: str) -> int | str:
-    return int(text) if WHOLE.fullmatch(text) else text
+    """An int if `text` is a whole-number literal; else the text, for a setting to reject."""
+    if WHOLE.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # more digits than int() reads (4300): too big for any setting
+            pass
+    return text
 
 
 class Parser(argparse.ArgumentParser):
@@ -81,19 +87,28 @@ class Stopped(BaseException):
 
 
 def _stop(signum, frame):
-    raise Stopped
+    # The first signal stops the command; more while it cleans up (milliseconds) would only
+    # cut the cleanup short, so they are ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt if signum == signal.SIGINT else Stopped
 
 
 def run_command(prog: str, main: Callable[[], int]) -> int:
     """Run a command's `main` as Unix tools end: Ctrl-C or SIGTERM stops it with one line
     (status 130 or 143), a closed pipe ends it quietly, and a failure of the system (disk
     full, permission lost) is one line naming the path and the reason (status 1)."""
-    signal.signal(signal.SIGTERM, _stop)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s, handler in before.items():
+        if handler is not signal.SIG_IGN:  # what started us may have asked us to ignore it
+            signal.signal(s, _stop)
     try:
         status = main()
-        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        if sys.stdout:  # None when started with stdout closed
+            sys.stdout.flush()  # here, where a closed pipe can still be caught
         return status
     except (KeyboardInterrupt, Stopped) as e:
+        before.clear()  # stopping: a second Ctrl-C on the way out is ignored too
         name = "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
         print(f"{prog}: interrupted ({name})", file=sys.stderr)
         return 128 + (signal.SIGINT if name == "SIGINT" else signal.SIGTERM)
@@ -106,3 +121,6 @@ def run_command(prog: str, main: Callable[[], int]) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"{prog}: error: {where}{reason}", file=sys.stderr)
         return 1
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)

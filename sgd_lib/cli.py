@@ -22,7 +22,7 @@ FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole}
 
 
 def _parser() -> tuple[Parser, Parser]:
-    top = Parser(prog="python -m sgd_lib", description=__doc__.splitlines()[0])
+    top = Parser(prog="python -m sgd_lib", description="SGD from scratch, on the command line.")
     commands = top.add_subparsers(dest="command", parser_class=Parser)
     run = commands.add_parser("train", help="fit the lesson's line and report the result")
     # Options are read as text here and checked where each setting is made, so that an

@@ -3,6 +3,7 @@
 Plain Python with no torch import, so that the asset build can decide what is stale in
 milliseconds."""
 
+import re
 from dataclasses import dataclass
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
@@ -42,6 +43,10 @@ class DataSpec:
         if not is_seed(self.seed):
             raise SettingError("seed", self.seed, SEEDS, where)
 
+
+# Every slug `Experiment.slug` can make: the float's repr, and the batch size.
+_LR = r"[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?"
+SLUG = re.compile(rf"gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*", re.ASCII)
 
 MAX_STEPS = 100_000  # a guard against typos: the site's longest run is a few thousand updates
 MAX_FRAMES = 500  # an animation longer than this is too heavy for a page

@@ -15,7 +15,10 @@ HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 def _number(v) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    # A float, or an int a float can hold: 10**400 is JSON, but no number the build writes.
+    return math.isfinite(v) if isinstance(v, float) else abs(v) <= 2**53
 
 
 def _whole(v) -> bool:
@@ -110,7 +113,12 @@ def load(out: Path) -> tuple[dict | None, str | None]:
     path = out / MANIFEST
     if not path.exists() and not path.is_symlink():
         return None, "missing"
-    payload = read_regular(path)
+    return parse(read_regular(path))
+
+
+def parse(payload: bytes | None) -> tuple[dict | None, str | None]:
+    """A manifest's bytes (None: not a regular file) as a manifest and None, or None and why
+    they cannot be believed."""
     if payload is None:
         return None, "not a regular file of a sane size"
     try:

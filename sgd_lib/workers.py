@@ -66,33 +66,44 @@ def _start(ctx, work: Callable):
     return process, here
 
 
-def run_parallel(work: Callable, tasks: Iterable, n: int) -> Iterator:
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    return f"exit status {exitcode}"
+
+
+def run_parallel(
+    work: Callable, tasks: Iterable, n: int, label: Callable[[object], str] = str
+) -> Iterator:
     """Yield `work(task)` for every task, in the order they finish, from `n` processes
     (spawned: they start clean and import once). Whatever ends the iteration (the last
-    result, an error, Ctrl-C, the consumer stopping) kills every worker before it returns."""
+    result, an error, Ctrl-C, the consumer stopping) kills every worker before it returns.
+    A worker that dies raises WorkerDied, naming the task by `label(task)`."""
     todo = list(tasks)[::-1]  # popped from the end: the given order
     ctx = get_context("spawn")
     workers = []
     try:
         for _ in range(min(n, len(todo))):
             workers.append(_start(ctx, work))
-        busy = {}
+        busy = {}  # a worker's pipe -> (its process, its task)
         for process, conn in workers:
-            conn.send(todo.pop())
-            busy[conn] = process
+            busy[conn] = (process, todo.pop())
+            conn.send(busy[conn][1])
         while busy:
             for conn in connection.wait(list(busy)):
-                process = busy.pop(conn)
+                process, task = busy.pop(conn)
                 try:
                     ok, value = conn.recv()
                 except EOFError:
                     process.join(1)
-                    raise WorkerDied(f"a worker died (exit code {process.exitcode})") from None
+                    raise WorkerDied(
+                        f"a worker died ({_how(process.exitcode)}) on {label(task)}"
+                    ) from None
                 if not ok:
-                    raise RuntimeError(f"a worker failed:\n{value}")
+                    raise RuntimeError(f"a worker failed on {label(task)}:\n{value}")
                 if todo:
-                    conn.send(todo.pop())
-                    busy[conn] = process
+                    busy[conn] = (process, todo.pop())
+                    conn.send(busy[conn][1])
                 yield value
     finally:
         for process, conn in workers:

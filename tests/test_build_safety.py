@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from sgd_lib import outdir
 from sgd_lib.assets import build, plan
 from sgd_lib.experiments import Experiment, make_table
 from sgd_lib.manifest import FILE_FIELDS, RUN_FIELDS, load
-from sgd_lib.outdir import MANIFEST, locked
+from sgd_lib.outdir import MANIFEST, TMP_NAME, OutDir
 from sgd_lib.theme import THEMES
 from sgd_lib.training import summary
 
@@ -113,34 +114,41 @@ def test_a_manifest_naming_paths_outside_is_ignored_and_nothing_is_touched(asset
 
 def test_pruning_deletes_only_regular_files_of_ours_with_the_bytes_it_wrote(assets):
     canary = assets.parent / "canary.txt"
-    kept = {
-        "old-fit-light.gif": lambda p: p.symlink_to(canary),  # a link out of --out
-        "old-fit-dark.gif": lambda p: p.mkdir(),  # a directory
-        "old-loss-light.png": lambda p: p.write_text("changed since"),  # not what it wrote
+    kept = {  # names of files an experiment of another table would have
+        "lr0.5-bs3-fit-light.gif": lambda p: p.symlink_to(canary),  # a link out of --out
+        "lr0.5-bs3-fit-dark.gif": lambda p: p.mkdir(),  # a directory
+        "lr0.5-bs3-loss-light.png": lambda p: p.write_text("changed since"),  # not its bytes
+        "lr0.5-bs3-poster-dark.png": lambda p: os.link(canary, p),  # the outside file itself
     }
     for name, make in kept.items():
         make(assets / name)
-    (assets / "old-loss-dark.png").write_text("what the build wrote")  # the control
+    (assets / "logo-light.png").write_text("the site's own")  # not a name the build makes
+    (assets / "lr0.5-bs3-loss-dark.png").write_text("what the build wrote")  # the control
     add_entries(assets, list(kept), sha256=sha(canary))
-    add_entries(assets, ["old-loss-dark.png"], sha256=sha(assets / "old-loss-dark.png"))
+    add_entries(assets, ["logo-light.png"], sha256=sha(assets / "logo-light.png"))
+    add_entries(assets, ["lr0.5-bs3-loss-dark.png"], sha256=sha(assets / "lr0.5-bs3-loss-dark.png"))
 
     report = build(assets, table=SMALL)
     assert report.distrusted is None and report.rendered == []
-    assert report.removed == ["old-loss-dark.png"]
-    assert not (assets / "old-loss-dark.png").exists()
-    assert canary.read_text() == "keep me" and (assets / "old-fit-light.gif").is_symlink()
-    assert (assets / "old-fit-dark.gif").is_dir()
-    assert (assets / "old-loss-light.png").read_text() == "changed since"
+    # A hard link to the outside file has our name and its bytes: unlinking it is the one
+    # deletion here that is not the control, and the file outside keeps its bytes.
+    assert report.removed == ["lr0.5-bs3-loss-dark.png", "lr0.5-bs3-poster-dark.png"]
+    assert not (assets / "lr0.5-bs3-loss-dark.png").exists()
+    assert canary.read_text() == "keep me" and (assets / "lr0.5-bs3-fit-light.gif").is_symlink()
+    assert (assets / "lr0.5-bs3-fit-dark.gif").is_dir()
+    assert (assets / "lr0.5-bs3-loss-light.png").read_text() == "changed since"
+    assert (assets / "logo-light.png").read_text() == "the site's own"
     manifest = json.loads((assets / MANIFEST).read_text())
     assert sorted(f["name"] for f in manifest["files"]) == NAMES  # and forgets the rest
 
 
 def test_an_only_build_keeps_a_stale_entry_for_the_full_build_to_prune(assets):
-    (assets / "old-loss-dark.png").write_text("what the build wrote")
-    add_entries(assets, ["old-loss-dark.png"], sha256=sha(assets / "old-loss-dark.png"))
+    old = assets / "lr0.5-bs3-loss-dark.png"
+    old.write_text("what the build wrote")
+    add_entries(assets, [old.name], sha256=sha(old))
     build(assets, table=SMALL, only=["data"])
-    assert (assets / "old-loss-dark.png").exists()
-    assert build(assets, table=SMALL).removed == ["old-loss-dark.png"]
+    assert old.exists()
+    assert build(assets, table=SMALL).removed == [old.name]
 
 
 def test_only_the_builds_own_leftover_temporary_files_are_removed(assets):
@@ -176,6 +184,10 @@ CORRUPT = {
     "not UTF-8": lambda text: "\udcff",
     "a file entry without its hash": lambda text: text.replace('"sha256"', '"sha"', 1),
     "a name listed twice": lambda text: text.replace('"compare-bs-light.png"', '"data-light.png"'),
+    "a number no float holds": lambda text: re.sub(
+        r'"loss": [^,]+', '"loss": 1' + "0" * 400, text, count=1
+    ),
+    "an int of 5000 digits": lambda text: text.replace('"width": ', '"width": 1' + "0" * 5000, 1),
 }
 
 
@@ -275,14 +287,16 @@ def cleanup():
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads processes from /proc")
 @pytest.mark.parametrize(
     ("how", "status"),
-    [("Ctrl-C", 130), ("SIGTERM", 143), ("SIGKILL", -signal.SIGKILL)],
+    [("Ctrl-C", 130), ("Ctrl-C x3", 130), ("SIGTERM", 143), ("SIGKILL", -signal.SIGKILL)],
 )
 def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cleanup, how, status):
     out = tmp_path / "assets"
     build_process, workers = start_build(out)
     cleanup |= workers | {build_process.pid}
-    if how == "Ctrl-C":  # a terminal signals the whole foreground group: workers too
-        os.killpg(build_process.pid, signal.SIGINT)
+    if how.startswith("Ctrl-C"):  # a terminal signals the whole foreground group: workers too
+        for _ in range(3 if how.endswith("x3") else 1):  # an impatient reader presses again
+            os.killpg(build_process.pid, signal.SIGINT)
+            time.sleep(0.01)
     else:  # what `timeout`, a CI cancel or `kill -9` does: the build's process only
         build_process.send_signal(getattr(signal, how))
     try:
@@ -296,7 +310,7 @@ def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cle
         for entry in manifest["files"] if manifest else []:
             assert sha(out / entry["name"]) == entry["sha256"]
         return
-    name = "SIGINT" if how == "Ctrl-C" else how
+    name = "SIGINT" if how.startswith("Ctrl-C") else how
     assert stderr == f"build_assets.py: interrupted ({name})\n"  # and no worker's traceback
     assert 0 < len(assert_vouched(out)["files"]) < EVERY / 2
 
@@ -323,7 +337,7 @@ def test_workers_die_with_their_parent_even_in_the_middle_of_a_task(cleanup, sig
 def test_a_second_build_waits_for_the_first_or_refuses_at_once(tmp_path, cleanup):
     out = tmp_path / "assets"
     out.mkdir()
-    with locked(out):  # what a running build holds
+    with OutDir.locked(out):  # what a running build holds
         refused = run_script("--out", str(out), "--only", "data", "--no-wait")
         assert refused.returncode == 1 and refused.stdout == ""
         assert refused.stderr == f"build_assets.py: error: another build is writing to {out}; " \
@@ -369,19 +383,34 @@ def load_script():
     return module
 
 
-def inject(monkeypatch, out: Path, err: int, stage: str) -> None:
-    """Make the system refuse, with `err` at `stage`, every write of a figure into `out`."""
+def inject(monkeypatch, err: int, stage: str, manifest_after: int | None = None) -> None:
+    """Make the system refuse, with `err` at `stage`, every write of a figure; or with
+    `manifest_after`, every write of the manifest after that many."""
+    manifests = []
 
-    def refuse(path) -> None:
-        if Path(path).parent == out and MANIFEST not in Path(path).name:
-            raise OSError(err, os.strerror(err), str(path))
+    def refused(name: str) -> bool:
+        tmp = TMP_NAME.fullmatch(Path(name).name)
+        if not tmp:
+            return False
+        if tmp["name"] != MANIFEST:
+            return manifest_after is None
+        manifests.append(name)
+        return manifest_after is not None and len(manifests) > manifest_after
+
+    def failure(name):
+        return OSError(err, os.strerror(err), name)
 
     real_open, real_replace, real_fdopen = os.open, os.replace, os.fdopen
 
     def fake_open(path, flags, *args, **kwargs):
-        if flags & os.O_CREAT:
-            refuse(path)
+        if flags & os.O_CREAT and stage == "open" and refused(path):
+            raise failure(path)
         return real_open(path, flags, *args, **kwargs)
+
+    def fake_replace(src, dst, **kwargs):
+        if stage == "replace" and refused(src):
+            raise failure(src)
+        return real_replace(src, dst, **kwargs)
 
     class Full:  # the disk fills while the bytes are written
         def __init__(self, f):
@@ -399,15 +428,17 @@ def inject(monkeypatch, out: Path, err: int, stage: str) -> None:
 
     def fake_fdopen(fd, mode="r", *args, **kwargs):
         f = real_fdopen(fd, mode, *args, **kwargs)
-        name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
-        return Full(f) if "w" in mode and MANIFEST not in name else f
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        return Full(f) if "w" in mode and stage == "write" and refused(name) else f
 
-    if stage == "open":
-        monkeypatch.setattr(os, "open", fake_open)
-    elif stage == "replace":
-        monkeypatch.setattr(os, "replace", lambda a, b: refuse(a) or real_replace(a, b))
-    else:
-        monkeypatch.setattr(os, "fdopen", fake_fdopen)
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "replace", fake_replace)
+    monkeypatch.setattr(os, "fdopen", fake_fdopen)
+
+
+def run_in_process(args: list[str]) -> int:
+    script = load_script()
+    return script.run_command("build_assets.py", lambda: script.main(args))
 
 
 @pytest.mark.parametrize(
@@ -427,12 +458,10 @@ def test_a_write_the_system_refuses_is_one_line_and_leaves_no_trace(
     shutil.copytree(small, out)
     (out / "data-light.png").write_bytes(b"stale")  # so the build has to write the job
     before = snapshot(out)
-    script = load_script()
-    inject(monkeypatch, out, err, stage)
-    status = script.run_command("build_assets.py", lambda: script.main(
-        ["--out", str(out), "--only", "data", "--jobs", "1"]))  # fmt: skip
+    load_script()  # before the system starts refusing
+    inject(monkeypatch, err, stage)
+    status = run_in_process(["--out", str(out), "--only", "data", "--jobs", "1"])
     monkeypatch.undo()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _, stderr = capsys.readouterr()
     assert status == 1
     first = out / f"data-{THEMES[0].name}.png"  # the first file the job writes
@@ -445,6 +474,56 @@ def test_a_write_the_system_refuses_is_one_line_and_leaves_no_trace(
     manifest = json.loads((out / MANIFEST).read_text())
     assert "data-light.png" not in {f["name"] for f in manifest["files"]}  # not vouched for
     assert len(manifest["files"]) == len(NAMES) - 1
+
+
+@pytest.mark.parametrize("stage", ["open", "write", "replace"])
+def test_a_manifest_that_cannot_be_written_never_vouches_for_replaced_bytes(
+    small, tmp_path, monkeypatch, capsys, stage
+):
+    out = tmp_path / "assets"
+    shutil.copytree(small, out)
+    load_script()
+    # The first manifest write (which stops vouching for the files about to be replaced)
+    # goes through; every later one meets a full disk.
+    inject(monkeypatch, errno.ENOSPC, stage, manifest_after=1)
+    status = run_in_process(["--out", str(out), "--only", "data", "--jobs", "1", "--force"])
+    monkeypatch.undo()
+    _, stderr = capsys.readouterr()
+    assert status == 1 and stderr == f"build_assets.py: error: {out / MANIFEST}: " \
+        f"{os.strerror(errno.ENOSPC)}\n"  # fmt: skip
+    manifest = json.loads((out / MANIFEST).read_text())
+    for entry in manifest["files"]:  # what it lists, it still vouches for truly
+        assert sha(out / entry["name"]) == entry["sha256"], entry["name"]
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_writes_go_to_the_locked_directory_even_if_its_name_is_swapped(tmp_path):
+    out, moved, elsewhere = tmp_path / "assets", tmp_path / "moved", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def swap(done: int, total: int, slug: str) -> None:
+        if done == 1:  # after the first job: --out now leads somewhere else
+            out.rename(moved)
+            out.symlink_to(elsewhere)
+
+    build(out, table=SMALL, progress=swap)
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(snapshot(moved)) == sorted([*NAMES, MANIFEST])
+    assert_vouched(moved)
+
+
+def test_a_worker_that_dies_is_one_line_and_what_finished_is_kept(tmp_path, cleanup):
+    out = tmp_path / "assets"
+    build_process, workers = start_build(out)
+    cleanup |= workers | {build_process.pid}
+    worker = next(p for p in workers if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes())
+    os.kill(worker, signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    _, stderr = build_process.communicate(timeout=30)
+    assert build_process.returncode == 1
+    said = r"build_assets.py: error: a worker died \(killed by SIGKILL\) on [a-z0-9.-]+; "
+    assert re.fullmatch(said + r"the manifest lists what was finished\n", stderr), stderr
+    assert wait_until_gone(workers, 5) == set()
+    assert_vouched(out)
 
 
 def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path):
@@ -470,6 +549,7 @@ def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path):
         (["--jobs", "²"], "--jobs must be a whole number of at least 1, got '²'"),
         (["--jobs", "\uff11"], "--jobs must be a whole number of at least 1, got '\uff11'"),
         (["--jobs", "1", "--jobs", "2"], "--jobs is given twice; give it once"),
+        (["--jobs", "1" * 5000], "--jobs must be a whole number of at least 1, got '1111"),
         (["--only", "data", "--only", "guess"], "--only is given twice; give it once"),
         (["--force", "--force"], "--force is given twice"),
         (["--job", "2"], "unrecognized arguments: --job 2"),
@@ -482,6 +562,12 @@ def test_bad_options_are_one_line_and_write_nothing(tmp_path, args, says):
         done.stderr.count("\n") == 1 and says in done.stderr
     ), done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_optimised_python_builds_too(tmp_path):  # -OO drops docstrings
+    done = subprocess.run([sys.executable, "-OO", str(SCRIPT), "--out", str(tmp_path / "a"),
+                           "--only", "data"], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
 
 
 def test_more_jobs_than_cpus_are_capped_and_said_so(tmp_path):

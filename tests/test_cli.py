@@ -1,4 +1,5 @@
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -108,6 +109,8 @@ BAD = [
     (["--lr", "0.1", "--batch-size", "\u00b2"], "--batch-size", "got '\u00b2'"),
     (["--lr", "0.1", "--seed", "18446744073709551616"], "--seed", "from 0 to 18446744073709551615"),
     (["--lr", "0.1", "--data-seed", "1e3"], "--data-seed", "from 0 to 18446744073709551615"),
+    (["--lr", "0.1", "--seed", "1" * 5000], "--seed", "got '1111"),  # more than int() reads
+    (["--lr", "0.1", "--steps", "9" * 5000], "--steps", "got '9999"),
     # Given once, spelled out.
     (["--lr", "0.1", "--lr", "1"], "--lr", "is given twice; give it once"),
     (["--lr=0.1", "--lr=1"], "--lr", "is given twice; give it once"),
@@ -165,6 +168,27 @@ def test_ctrl_c_mid_run_is_one_line_and_status_130():
         run.kill()
     assert run.returncode == 130
     assert (out, err) == ("", "python -m sgd_lib: interrupted (SIGINT)\n")
+
+
+def test_ctrl_c_while_torch_loads_is_one_line_too():
+    run = subprocess.Popen([*TRAIN, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)  # fmt: skip
+    try:
+        time.sleep(0.7)  # the interpreter is up; torch takes seconds more
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert (run.returncode, out, err) == (130, "", "python -m sgd_lib: interrupted (SIGINT)\n")
+
+
+def test_a_closed_stdout_and_optimised_python_are_no_crash():
+    closed = subprocess.run([*TRAIN, "--steps", "3", "--json"], preexec_fn=lambda: os.close(1),
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert closed.stderr == "" and closed.returncode == 0
+    optimised = subprocess.run([sys.executable, "-OO", *TRAIN[1:], "--steps", "3"],
+                               capture_output=True, text=True)  # fmt: skip
+    assert optimised.returncode == 0 and optimised.stderr == ""
 
 
 def test_bad_input_in_a_real_process_has_no_traceback():
