@@ -207,9 +207,10 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
     stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], disk, known, known_runs)]
     fresh = [name for j in chosen if j not in stale for name, _, _ in j.files()]
     current = {name for job in every for name, _, _ in job.files()}
-    full = only is None
-    # Until it is replaced, what the last build made is still vouched for, if it is intact.
-    entries, runs = dict(known), dict(known_runs)
+    # What the last build made is vouched for until it is replaced, if it is intact (and, in
+    # a full build, until pruned); what this build makes, from the moment it is about to be
+    # written, if it got there whole.
+    entries, new, runs = dict(known), {}, dict(known_runs)
     removed: list[str] = []
     try:
         tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
@@ -219,36 +220,39 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
                 # First the manifest stops vouching for what is about to be replaced: if the
                 # disk fills up from here on, no manifest vouches for bytes no longer there.
                 replaced = {entry["name"] for entry in written}
-                kept = {name: e for name, e in entries.items() if name not in replaced}
-                _write_manifest(disk, _vouched(kept, disk, current, full), runs, layout)
+                vouched = _vouched(disk, entries, new, skip=replaced)
+                _write_manifest(disk, vouched, runs, layout)
+                new |= {entry["name"]: entry for entry in written}
                 for entry, payload in zip(written, payloads, strict=True):
                     disk.write(entry["name"], payload)
-                    entries[entry["name"]] = entry
                 runs |= run
                 # Recorded as each job finishes: a build that is killed resumes where it stopped.
-                _write_manifest(disk, _vouched(entries, disk, current, full), runs, layout)
+                _write_manifest(disk, _vouched(disk, entries, new), runs, layout)
                 if progress:
                     progress(done, len(stale), written[0]["slug"])
-        if full:
-            removed = _prune(disk, entries, current)
+        if only is None:
+            gone = sorted(name for name in entries if name not in current)
+            # Again, the manifest stops listing files before they go.
+            _write_manifest(disk, _vouched(disk, entries, new, skip=set(gone)), runs, layout)
+            removed = _prune(disk, entries, gone)
     finally:
-        entries = _vouched(entries, disk, current, full)
-        if full:
+        if only is None:
             runs = {slug: r for slug, r in runs.items() if slug in keys}
-        _write_manifest(disk, entries, runs, layout)
+        _write_manifest(disk, _vouched(disk, entries, new), runs, layout)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
     return Report(rendered, sorted(fresh), removed, seconds, distrusted)
 
 
-def _vouched(entries: dict[str, dict], disk: OutDir, current: set[str], full: bool) -> dict:
-    """The entries whose files are on disk with the recorded bytes; in a full build, only
-    the current table's (an --only build keeps the rest for a full build to prune)."""
-    return {
-        name: e
-        for name, e in entries.items()
-        if (name in current or not full) and disk.sha(name) == e["sha256"]
-    }
+def _vouched(disk: OutDir, *layers: dict[str, dict], skip=frozenset()) -> dict:
+    """For every name not in `skip`, the newest entry (of `layers`, oldest first) whose
+    bytes are on disk. Wherever an interruption lands, this is the truth."""
+    out = {}
+    for layer in layers:
+        for name, entry in layer.items():
+            if name not in skip and disk.sha(name) == entry["sha256"]:
+                out[name] = entry
+    return out
 
 
 def _write_manifest(disk: OutDir, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
@@ -263,15 +267,15 @@ def was_run_file(name: str) -> bool:
     return RUN_FILE.fullmatch(name) is not None
 
 
-def _prune(disk: OutDir, entries: dict[str, dict], current: set[str]) -> list[str]:
-    """Delete files an earlier build made for experiments that are no longer in the table:
+def _prune(disk: OutDir, entries: dict[str, dict], gone: list[str]) -> list[str]:
+    """Delete the files `gone` an earlier build made for experiments no longer in the table:
     only names an experiment's files have, only regular files, only if they still hold the
     bytes the build wrote. Anything else is forgotten, never deleted."""
     removed = []
-    for name in sorted(name for name in entries if name not in current):
-        sha = entries.pop(name)["sha256"]
-        if was_run_file(name) and disk.remove(name, sha):
+    for name in gone:
+        if was_run_file(name) and disk.remove(name, entries[name]["sha256"]):
             removed.append(name)
+        del entries[name]  # after the file: an interruption between leaves nothing unlisted
     return removed
 
 

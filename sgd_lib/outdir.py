@@ -101,21 +101,19 @@ class OutDir:
         """Write `name` so that it is never seen half-written. On failure no temporary file
         is left, and the OSError names the file's path."""
         assert is_ours(name), name  # the build's own names only: a bug otherwise
-        self._sha.pop(name, None)  # if the write fails, what is there is read again
+        self._sha.pop(name, None)  # whatever happens, what is there is read again
         tmp = _tmp_name(name)
         try:
             # O_EXCL and O_NOFOLLOW: never write through a file or link someone left there.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
             fd = os.open(tmp, flags, 0o666, dir_fd=self.fd)
-        except OSError as e:
-            raise _failure(e, self.path / name) from None
-        try:
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)
             os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-        except BaseException as e:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=self.fd)
+        except BaseException as e:  # Ctrl-C included: it can land anywhere in here
+            if not isinstance(e, FileExistsError):  # else the name was never ours
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=self.fd)
             if isinstance(e, OSError):
                 raise _failure(e, self.path / name) from None
             raise
@@ -125,6 +123,7 @@ class OutDir:
         """Delete our file `name` if it is a regular file holding the bytes hashed `sha`."""
         if self.sha(name) != sha:
             return False
+        self._sha.pop(name)  # whatever happens, what is there is read again
         try:
             os.unlink(name, dir_fd=self.fd)
         except OSError as e:
@@ -165,7 +164,10 @@ def check_writable(path: Path) -> None:
     try:
         name = _tmp_name(MANIFEST)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        os.close(os.open(name, flags, 0o666, dir_fd=fd))
-        os.unlink(name, dir_fd=fd)
+        try:
+            os.close(os.open(name, flags, 0o666, dir_fd=fd))
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=fd)
     finally:
         os.close(fd)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -577,3 +578,66 @@ def test_more_jobs_than_cpus_are_capped_and_said_so(tmp_path):
     cpus = len(os.sched_getaffinity(0))
     assert done.stderr == f"build_assets.py: --jobs 64: using at most {cpus} workers, " \
         "one per CPU here\n"  # fmt: skip
+
+
+# ---- an interrupt at every point of a build -----------------------------------------
+
+
+def interrupt_at(k: int, codes: set) -> Callable[[], bool]:
+    """Trace the build and raise KeyboardInterrupt at the k-th line it runs in `codes`, as a
+    Ctrl-C landing there would; returns whether it fired."""
+    seen, fired = [0], [False]
+
+    def local(frame, event, arg):
+        if event == "line":
+            seen[0] += 1
+            if seen[0] == k:
+                fired[0] = True
+                raise KeyboardInterrupt
+        return local
+
+    sys.settrace(lambda frame, event, arg: local if frame.f_code in codes else None)
+    return lambda: fired[0]
+
+
+@pytest.mark.parametrize(
+    "how", [{"only": ["data"], "force": True}, {}], ids=["rendering", "pruning"]
+)
+def test_an_interrupt_anywhere_in_a_build_leaves_only_whole_vouched_files(
+    small, tmp_path, monkeypatch, how
+):
+    from sgd_lib import assets
+
+    # Rendering is not what is tested here, and it gives the same bytes every time: once.
+    rendered, render = {}, assets.render_job
+
+    def render_once(task):
+        if task[0].slug not in rendered:
+            rendered[task[0].slug] = render(task)
+        return rendered[task[0].slug]
+
+    monkeypatch.setattr(assets, "render_job", render_once)
+
+    # Every function that writes or deletes (reading ones only pass a Ctrl-C on).
+    functions = (assets._build_locked, assets._write_manifest, assets._prune, OutDir.write,
+                 OutDir.remove, OutDir.remove_leftovers)  # fmt: skip
+    codes = {f.__code__ for f in functions}
+    k = 0
+    while True:  # a Ctrl-C at the first line the build runs, then the second, ...
+        k += 1
+        out = tmp_path / f"assets-{k}"
+        shutil.copytree(small, out)
+        old = out / "lr0.5-bs3-loss-dark.png"  # a file for a full build to prune
+        old.write_bytes(b"old")
+        add_entries(out, [old.name], sha256=sha(old))
+        fired = interrupt_at(k, codes)
+        try:
+            build(out, table=SMALL, **how)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        assert_vouched(out)
+        if not fired():
+            break
+    assert k > 30  # it went through the whole build, line by line
