@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from sgd_lib.checks import SettingError
+from sgd_lib.checks import SettingError, signals_held
 from sgd_lib.experiments import (
     EXPERIMENTS,
     SLUG,
@@ -295,7 +295,8 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list
     """Train what the job draws and render it in every theme: its files' manifest entries,
     the run's results if the job is an experiment's, and the files' bytes (which the build
     writes: workers write nothing)."""
-    from sgd_lib.render_job import render  # torch and matplotlib: only where work is done
+    with signals_held():  # torch and matplotlib: only where work is done
+        from sgd_lib.render_job import render
 
     job, key = task
     encoded, results = render(job)

@@ -2,12 +2,13 @@
 allowed, in one line; and how a command ends, whatever ends it."""
 
 import argparse
+import contextlib
 import math
 import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 # A number on the command line is a plain decimal or scientific literal: no "0_1", no
 # full-width digits, no "nan" or "inf" (float() takes all of these).
@@ -80,6 +81,19 @@ class Parser(argparse.ArgumentParser):
         if extra:
             allowed = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
             self.error(f"unrecognized arguments: {' '.join(extra)} (allowed: {', '.join(allowed)})")
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while this runs, and deliver them after. Around loading
+    torch: a KeyboardInterrupt raised inside its start-up can be swallowed there, or make
+    Python kill itself on the way out, whatever the program did with it."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class Stopped(BaseException):

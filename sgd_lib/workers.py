@@ -15,6 +15,8 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing import connection, get_context
 
+from sgd_lib.checks import signals_held
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -55,13 +57,10 @@ def _serve(conn, parent: int, work: Callable) -> None:
 def _start(ctx, work: Callable):
     here, there = ctx.Pipe()
     process = ctx.Process(target=_serve, args=(there, os.getpid(), work), daemon=True)
-    # Blocked here, SIGINT and SIGTERM stay blocked in the new process until it has set its
+    # Held here, SIGINT and SIGTERM stay blocked in the new process until it has set its
     # own handlers: a Ctrl-C during its start cannot print a traceback from it.
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
+    with signals_held():
         process.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
     there.close()  # ours is the other end: a dead worker's pipe then reads as closed
     return process, here
 

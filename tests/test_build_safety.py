@@ -335,6 +335,22 @@ def test_workers_die_with_their_parent_even_in_the_middle_of_a_task(cleanup, sig
     assert wait_until_gone(workers, 2) == set(), "workers outlived their parent"
 
 
+@pytest.mark.parametrize("after", [0.5, 1.2])
+def test_ctrl_c_while_a_one_process_build_loads_torch_is_one_line(tmp_path, cleanup, after):
+    command = [sys.executable, str(SCRIPT), "--out", str(tmp_path / "a"), "--jobs", "1",
+               "--only", "data", "--force"]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cleanup.add(run.pid)
+    time.sleep(after)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=30)
+    assert (run.returncode, stderr) == (130, "build_assets.py: interrupted (SIGINT)\n")
+    if (tmp_path / "a" / MANIFEST).exists():  # else it stopped before it wrote anything
+        assert_vouched(tmp_path / "a")
+    else:
+        assert not list((tmp_path / "a").iterdir())
+
+
 def test_a_second_build_waits_for_the_first_or_refuses_at_once(tmp_path, cleanup):
     out = tmp_path / "assets"
     out.mkdir()
