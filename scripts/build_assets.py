@@ -9,6 +9,7 @@ or DIR is busy with --no-wait; 130 on Ctrl-C and 143 on SIGTERM, after the manif
 written for every whole file.
 """
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -89,7 +90,9 @@ def progress_bar(done: int, total: int, slug: str) -> None:
 
 
 def say(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    """A note on stderr; a build does not fail because nobody can read its notes."""
+    with contextlib.suppress(OSError, AttributeError):  # stderr full, or closed (None)
+        print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=args.jobs,
             force=args.force,
             only=args.only,
-            progress=progress_bar if sys.stderr.isatty() else None,
+            progress=progress_bar if sys.stderr and sys.stderr.isatty() else None,
             wait=not args.no_wait,
             on_wait=lambda: say(f"waiting for another build writing to {args.out}"),
         )

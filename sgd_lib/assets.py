@@ -114,7 +114,7 @@ def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
     libraries it leans on; by default, of everything that decides a figure's bytes."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name not in skip:
+        if path.name not in skip and not path.name.startswith("."):  # editors' lock files
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for name in LIBRARIES:
         digest.update(f"{name}=={metadata.version(name)}\n".encode())
@@ -287,8 +287,15 @@ def _longest_first(stale: list[Job]) -> list[Job]:
 def _results(tasks: list[tuple[Job, str]], workers: int) -> Iterator:
     """Each job's rendering, in this process or in worker processes."""
     if workers <= 1:
-        return (render_job(task) for task in tasks)
+        # Held while rendering here: a Ctrl-C landing inside matplotlib can be swallowed
+        # there. It is delivered between jobs instead, a second or so later.
+        return (_held(render_job, task) for task in tasks)
     return run_parallel(render_job, tasks, workers, label=lambda task: task[0].slug)
+
+
+def _held(work: Callable, task):
+    with signals_held():
+        return work(task)
 
 
 def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list[bytes]]:

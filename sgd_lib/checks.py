@@ -101,10 +101,6 @@ class Stopped(BaseException):
 
 
 def _stop(signum, frame):
-    # The first signal stops the command; more while it cleans up (milliseconds) would only
-    # cut the cleanup short, so they are ignored.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt if signum == signal.SIGINT else Stopped
 
 
@@ -122,7 +118,10 @@ def run_command(prog: str, main: Callable[[], int]) -> int:
             sys.stdout.flush()  # here, where a closed pipe can still be caught
         return status
     except (KeyboardInterrupt, Stopped) as e:
-        before.clear()  # stopping: a second Ctrl-C on the way out is ignored too
+        # Stopped and cleaned up: a second Ctrl-C on the way out would only print a traceback.
+        for s in before:
+            signal.signal(s, signal.SIG_IGN)
+        before.clear()
         name = "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
         print(f"{prog}: interrupted ({name})", file=sys.stderr)
         return 128 + (signal.SIGINT if name == "SIGINT" else signal.SIGTERM)

@@ -121,6 +121,7 @@ class OutDir:
 
     def remove(self, name: str, sha: str) -> bool:
         """Delete our file `name` if it is a regular file holding the bytes hashed `sha`."""
+        self._sha.pop(name, None)  # read again, just before: it may have changed meanwhile
         if self.sha(name) != sha:
             return False
         self._sha.pop(name)  # whatever happens, what is there is read again

@@ -87,6 +87,8 @@ def field(run: dict, path: str):
 def number(value, fmt: str = DEFAULT_FORMAT) -> str:
     if not FORMAT.fullmatch(fmt):
         raise PageError(f"bad format {fmt!r}; use {FORMATS}")
+    if isinstance(value, list | dict):
+        raise PageError("the value is a list, not a number; name one element, such as params.0")
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -178,20 +180,26 @@ def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "") -> st
 
 def grid(m: Manifest, shared: str, base: str) -> str:
     """The runs a shared figure compares, as animations side by side."""
-    if shared not in m.figures:
-        raise PageError(f"no shared figure {shared!r}; there are: {', '.join(m.figures)}")
+    runs = _runs_of(m, shared)
     cells = []
-    for slug in m.figures[shared]:
+    for slug in runs:
         run = m.run(slug)
         cells.append(run_animation(m, slug, base, f"{describe(run)}: {ending(run)}"))
     return f'<div class="sgd-grid">{"".join(cells)}</div>'
 
 
+def _runs_of(m: Manifest, shared: str) -> list[str]:
+    """The runs a shared figure draws; a PageError if it is not one that draws runs."""
+    drawing = [name for name, runs in m.figures.items() if runs]
+    if not m.figures.get(shared):
+        raise PageError(f"no shared figure {shared!r} that draws runs; there are: "
+                        f"{', '.join(drawing)}")  # fmt: skip
+    return m.figures[shared]
+
+
 def sweep(m: Manifest, shared: str, name: str) -> str:
     """The values of one setting across a shared figure's runs: "16", or "1, 2 and 4"."""
-    if shared not in m.figures:
-        raise PageError(f"no shared figure {shared!r}; there are: {', '.join(m.figures)}")
-    values = list(dict.fromkeys(number(field(m.run(s), name), "g") for s in m.figures[shared]))
+    values = list(dict.fromkeys(number(field(m.run(s), name), "g") for s in _runs_of(m, shared)))
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
@@ -298,7 +306,7 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
 
     def one(match: re.Match) -> str:
         try:
-            command, *args = shlex.split(match.group(1))
+            command, *args = shlex.split(match.group(1)) or [""]
         except ValueError as e:
             raise PageError(f"{match.group(0)!r}: {e}") from None
         commands = {

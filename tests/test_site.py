@@ -178,6 +178,10 @@ def test_num_fills_a_number_from_the_run(manifest):
         ("{{ num gd-lr0.1 loss .4q }}", "bad format '.4q'; use a number format"),
         ("{{ num gd-lr0.1 loss >999999999 }}", "bad format '>999999999'"),
         ("{{ num gd-lr0.1 loss s }}", "bad format 's'"),
+        ("{{ num gd-lr0.1 params }}", "the value is a list, not a number; name one element"),
+        ("{{ sweep data lr }}", "no shared figure 'data' that draws runs; there are: compare-lr"),
+        ("{{ grid guess }}", "no shared figure 'guess' that draws runs"),
+        ("{{ }}", "unknown command; use one of num"),
         ('{{ fig "unclosed }}', "No closing quotation"),
     ],
 )
