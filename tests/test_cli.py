@@ -174,8 +174,10 @@ def test_ctrl_c_mid_run_is_one_line_and_status_130():
 def test_ctrl_c_while_torch_loads_is_one_line_too(after):
     # Raised inside torch's start-up, a KeyboardInterrupt can be swallowed there, or make
     # Python kill itself by SIGINT on the way out: the command holds it until torch is in.
-    run = subprocess.Popen([*TRAIN, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)  # fmt: skip
+    # A long run, so that a fast machine cannot finish before the signal lands: wherever it
+    # lands (torch still loading, or the loop started), the answer is the same.
+    run = subprocess.Popen([*TRAIN, "--batch-size", "1", "--steps", "100000", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         time.sleep(after)  # the interpreter is up; torch takes a second or two more
         run.send_signal(signal.SIGINT)
