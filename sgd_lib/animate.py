@@ -80,8 +80,8 @@ class Blitter:
         if len(px) == 0:
             return None
         (x0, y0), (x1, y1) = px.min(axis=0) - pad - 2, px.max(axis=0) + pad + 2
-        clip = artist.get_clip_box()
-        if clip is not None:
+        clip = artist.get_clip_box() if artist.get_clip_on() else None
+        if clip is not None:  # (a text in axes coordinates has a clip box, but is not clipped)
             x0, y0, x1, y1 = max(x0, clip.x0), max(y0, clip.y0), min(x1, clip.x1), min(y1, clip.y1)
         left, right = max(0, int(x0)), min(self.w, int(np.ceil(x1)) + 1)
         top, bottom = max(0, int(self.h - y1)), min(self.h, int(np.ceil(self.h - y0)) + 1)
@@ -95,7 +95,8 @@ class Blitter:
         for artist in self.moving:
             self.fig.draw_artist(artist)
             boxes = _union(boxes, self._box(artist))
-        dirty = [b for b in (_union(self.boxes, boxes), self.headline.box) if b is not None]
+        # The headline's boxes last: their crops get its texts drawn in, over whatever else.
+        dirty = [b for b in (_union(self.boxes, boxes), *self.headline.boxes) if b is not None]
         self.boxes = boxes
         rgba = np.asarray(canvas.buffer_rgba())
         return rgba, dirty
@@ -112,7 +113,7 @@ class Blitter:
             crops = []
             for box in dirty:
                 crop = Image.fromarray(rgba[box[1] : box[3], box[0] : box[2]]).convert("RGB")
-                if box == self.headline.box:
+                if box in self.headline.boxes:
                     self.headline.draw(crop, *texts, origin=box[:2])
                 crops.append((box, crop))
             patches.append(crops)

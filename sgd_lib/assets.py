@@ -35,8 +35,11 @@ from sgd_lib.experiments import (
     Experiment,
     bs_sweep,
     gradient_descent,
+    jitter_runs,
     lr_sweep,
+    numbers_runs,
     path_runs,
+    sampler_runs,
 )
 from sgd_lib.manifest import dump, parse
 from sgd_lib.outdir import MANIFEST, OutDir, digest
@@ -49,6 +52,8 @@ LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and
 NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py", "outdir.py",
                  "manifest.py", "workers.py"}  # fmt: skip
 SHARED = {  # figure -> the runs it draws, and how it is titled
+    "grid-lr": (lr_sweep, "learning rates, batch size {bs}"),
+    "grid-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
     "compare-lr": (lr_sweep, "learning rates, batch size {bs}"),
     "compare-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
     "compare-examples": (bs_sweep, "batch sizes, lr {lr:g}: the cost in examples"),
@@ -57,7 +62,15 @@ SHARED = {  # figure -> the runs it draws, and how it is titled
     "linked": (lambda table: (gradient_descent(table),), ""),
     "data": (lambda table: (), ""),
     "guess": (lambda table: (), ""),
+    "data-uniform": (lambda table: (), ""),
+    "floor": (lambda table: (), ""),
+    "lr-range": (lambda table: (gradient_descent(table),), ""),
+    "jitter": (jitter_runs, ""),
+    "numbers": (numbers_runs, ""),
+    "samplers": (sampler_runs, "random batches and epochs, lr {lr:g}"),
 }
+# Shared jobs that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
+FACTS = {"data-uniform", "floor", "lr-range", "jitter", "numbers", "samplers"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,10 @@ class Job:
     def files(self) -> list[tuple[str, str, str]]:
         """(file name, kind, theme) of everything this job writes."""
         kinds = {"run": [("fit", "gif"), ("poster", "png"), ("loss", "png")],
-                 "linked": [("linked", "gif"), ("poster", "png")]}  # fmt: skip
+                 "linked": [("linked", "gif"), ("poster", "png")],
+                 "grid-lr": [("grid-lr", "gif"), ("poster", "png")],
+                 "grid-bs": [("grid-bs", "gif"), ("poster", "png")],
+                 "numbers": []}  # fmt: skip
         out = []
         for theme in THEMES:
             for kind, ext in kinds.get(self.figure, [(self.figure, "png")]):
@@ -122,19 +138,23 @@ def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(out: OutDir) -> tuple[dict[str, dict], dict[str, dict], str | None]:
-    """The files the last build vouched for, by name, and its runs' results, by slug; both
-    empty, with the reason, if there is no manifest this build would have written."""
+def read_manifest(out: OutDir) -> tuple[dict[str, dict], dict[str, dict], dict, str | None]:
+    """The files the last build vouched for, by name, its runs' results, by slug, and its
+    facts, by figure; all empty, with the reason, if there is no manifest this build would
+    have written."""
     if not out.exists(MANIFEST):
-        return {}, {}, None
+        return {}, {}, {}, None
     manifest, problem = parse(out.read(MANIFEST))
     if manifest is None:
-        return {}, {}, problem
-    return {f["name"]: f for f in manifest["files"]}, manifest["runs"], None
+        return {}, {}, {}, problem
+    return {f["name"]: f for f in manifest["files"]}, manifest["runs"], manifest["facts"], None
 
 
-def is_fresh(job: Job, key: str, disk: OutDir, known: dict[str, dict], runs: dict) -> bool:
+def is_fresh(job: Job, key: str, disk: OutDir, known: dict[str, dict], runs: dict,
+             facts: dict) -> bool:  # fmt: skip
     if job.figure == "run" and runs.get(job.slug, {}).get("key") != key:
+        return False
+    if job.figure in FACTS and facts.get(job.slug, {}).get("key") != key:
         return False
     for name, _, _ in job.files():
         entry = known.get(name)
@@ -198,47 +218,53 @@ def build(
 
 def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start) -> Report:
     code = code_version()
-    known, known_runs, distrusted = read_manifest(disk)
+    known, known_runs, known_facts, distrusted = read_manifest(disk)
     keys = {job.slug: job.key(code) for job in every}
     layout = {  # for the pages: the table's order, and which runs each shared figure draws
         "table": [e.slug for e in table],
         "figures": {j.slug: [e.slug for e in j.runs] for j in every if j.figure != "run"},
     }
-    stale = [j for j in chosen if force or not is_fresh(j, keys[j.slug], disk, known, known_runs)]
+    stale = [
+        j
+        for j in chosen
+        if force or not is_fresh(j, keys[j.slug], disk, known, known_runs, known_facts)
+    ]
     fresh = [name for j in chosen if j not in stale for name, _, _ in j.files()]
     current = {name for job in every for name, _, _ in job.files()}
     # What the last build made is vouched for until it is replaced, if it is intact (and, in
     # a full build, until pruned); what this build makes, from the moment it is about to be
     # written, if it got there whole.
-    entries, new, runs = dict(known), {}, dict(known_runs)
+    entries, new, runs, facts = dict(known), {}, dict(known_runs), dict(known_facts)
     removed: list[str] = []
     try:
         tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
         results = _results(tasks, min(jobs, cpus(), len(stale)))
         with closing(results):
-            for done, (written, run, payloads) in enumerate(results, start=1):
+            for done, (written, run, found, payloads) in enumerate(results, start=1):
                 # First the manifest stops vouching for what is about to be replaced: if the
                 # disk fills up from here on, no manifest vouches for bytes no longer there.
                 replaced = {entry["name"] for entry in written}
                 vouched = _vouched(disk, entries, new, skip=replaced)
-                _write_manifest(disk, vouched, runs, layout)
+                _write_manifest(disk, vouched, runs, facts, layout)
                 new |= {entry["name"]: entry for entry in written}
                 for entry, payload in zip(written, payloads, strict=True):
                     disk.write(entry["name"], payload)
                 runs |= run
+                facts |= found
                 # Recorded as each job finishes: a build that is killed resumes where it stopped.
-                _write_manifest(disk, _vouched(disk, entries, new), runs, layout)
+                _write_manifest(disk, _vouched(disk, entries, new), runs, facts, layout)
                 if progress:
-                    progress(done, len(stale), written[0]["slug"])
+                    progress(done, len(stale), next(iter(run | found), None) or written[0]["slug"])
         if only is None:
             gone = sorted(name for name in entries if name not in current)
             # Again, the manifest stops listing files before they go.
-            _write_manifest(disk, _vouched(disk, entries, new, skip=set(gone)), runs, layout)
+            _write_manifest(disk, _vouched(disk, entries, new, skip=set(gone)), runs, facts, layout)
             removed = _prune(disk, entries, gone)
     finally:
         if only is None:
             runs = {slug: r for slug, r in runs.items() if slug in keys}
-        _write_manifest(disk, _vouched(disk, entries, new), runs, layout)
+            facts = {slug: f for slug, f in facts.items() if slug in keys}
+        _write_manifest(disk, _vouched(disk, entries, new), runs, facts, layout)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
     return Report(rendered, sorted(fresh), removed, seconds, distrusted)
@@ -255,8 +281,9 @@ def _vouched(disk: OutDir, *layers: dict[str, dict], skip=frozenset()) -> dict:
     return out
 
 
-def _write_manifest(disk: OutDir, entries: dict[str, dict], runs: dict[str, dict], layout) -> None:
-    payload = dump(entries, runs, layout)
+def _write_manifest(disk: OutDir, entries: dict[str, dict], runs: dict[str, dict], facts: dict,
+                    layout) -> None:  # fmt: skip
+    payload = dump(entries, runs, facts, layout)
     # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
     if disk.read(MANIFEST) != payload:
         disk.write(MANIFEST, payload)
@@ -298,16 +325,17 @@ def _held(work: Callable, task):
         return work(task)
 
 
-def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list[bytes]]:
+def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict, list[bytes]]:
     """Train what the job draws and render it in every theme: its files' manifest entries,
-    the run's results if the job is an experiment's, and the files' bytes (which the build
-    writes: workers write nothing)."""
+    the run's results if the job is an experiment's, its facts if it computes some, and the
+    files' bytes (which the build writes: workers write nothing)."""
     with signals_held():  # torch and matplotlib: only where work is done
         from sgd_lib.render_job import render
 
     job, key = task
     encoded, results = render(job)
-    runs = {job.slug: {**results, "key": key}} if results else {}
+    runs = {job.slug: {**results, "key": key}} if results and job.figure == "run" else {}
+    facts = {job.slug: {**results, "key": key}} if results and job.figure in FACTS else {}
     entries, payloads = [], []
     for (name, kind, theme), (payload, size, frames) in zip(job.files(), encoded, strict=True):
         payloads.append(payload)
@@ -324,4 +352,4 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], list
             "sha256": digest(payload),
             "key": key,
         })  # fmt: skip
-    return entries, runs, payloads
+    return entries, runs, facts, payloads

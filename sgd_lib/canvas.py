@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sgd_lib.theme import Theme
 
 DPI = 100  # figure sizes are given in pixels; one inch is DPI of them
+Field = tuple[float, float]  # where a text's left and top edges go, as fractions of the figure
 
 
 @contextmanager
@@ -32,22 +33,23 @@ class Headline:
     its changed digits change pixels, and the GIF stores little more than those.
     """
 
-    def __init__(
-        self, theme: Theme, size: tuple[int, int], fontsize: float, fields: list[float], top=0.025
-    ):
+    def __init__(self, theme: Theme, size: tuple[int, int], fontsize: float, fields: list[Field]):
         path = mpl.font_manager.findfont(mpl.font_manager.FontProperties(weight="bold"))
         self.font = ImageFont.truetype(path, round(fontsize * DPI / 72))
         self.color = theme.fg
-        self.xs = [round(x * size[0]) for x in fields]  # left edge of each field, as a fraction
-        self.y = round(top * size[1])  # top edge, as a fraction of the height
+        self.xys = [(round(x * size[0]), round(y * size[1])) for x, y in fields]
         ascent, descent = self.font.getmetrics()
-        # Every pixel the fields can ever touch: (left, top, right, bottom).
-        self.box = (min(self.xs) - 2, max(0, self.y - 2), size[0], self.y + ascent + descent + 2)
+        # Every pixel the fields can ever touch, one box per row: (left, top, right, bottom).
+        rows: dict[int, int] = {}
+        for x, y in self.xys:
+            rows[y] = min(x, rows.get(y, x))
+        self.boxes = [(max(0, left - 2), max(0, y - 2), size[0], y + ascent + descent + 2)
+                      for y, left in rows.items()]  # fmt: skip
 
     def draw(self, image: Image.Image, *texts: str, origin=(0, 0)) -> Image.Image:
         """Draw `texts` into `image`, which is the part of the frame whose corner is `origin`."""
         pen = ImageDraw.Draw(image)
-        for x, text in zip(self.xs, texts, strict=True):
-            xy = (x - origin[0], self.y - origin[1])
+        for (x, y), text in zip(self.xys, texts, strict=True):
+            xy = (x - origin[0], y - origin[1])
             pen.text(xy, text, font=self.font, fill=self.color, anchor="la")
         return image

@@ -18,7 +18,7 @@ PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 
 
 # The options that make an Experiment, and how their text is read.
-FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole}
+FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole, "sampler": str}
 
 
 def _parser() -> tuple[Parser, Parser]:
@@ -31,6 +31,8 @@ def _parser() -> tuple[Parser, Parser]:
     run.add_argument("--batch-size", help="mini-batch size; omit for full batch")
     run.add_argument("--steps", default=str(Experiment.steps), help="number of updates")
     run.add_argument("--seed", default=str(Experiment.seed), help="mini-batch seed")
+    run.add_argument("--sampler", default=Experiment.sampler,
+                     help="random: a fresh batch per update; epoch: shuffled passes")  # fmt: skip
     run.add_argument("--data-seed", default=str(DataSpec.seed), help="seed of the data's noise")
     run.add_argument("--json", action="store_true", help="print one strict JSON object")
     return top, run

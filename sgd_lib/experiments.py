@@ -4,11 +4,12 @@ Plain Python with no torch import, so that the asset build can decide what is st
 milliseconds."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
 
 NOISES = ("normal", "uniform")
+SAMPLERS = ("random", "epoch")  # a fresh random batch per update, or shuffled passes
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes 64 bits
 SEEDS = f"a whole number from 0 to {MAX_SEED} (2**64 - 1)"
 
@@ -46,8 +47,10 @@ class DataSpec:
 
 # Every slug `Experiment.slug` can make: the float's repr, and the batch size.
 _LR = r"[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?"
-SLUG = re.compile(rf"gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*", re.ASCII)
+SLUG = re.compile(rf"gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*(-epoch)?", re.ASCII)
 
+MAX_SEEDS = 1000  # a setting's statistics use at most this many seeds
+SEED_BLOCK = 1000  # batch size B's study seeds are B * SEED_BLOCK + 0, 1, 2, ...
 MAX_STEPS = 100_000  # a guard against typos: the site's longest run is a few thousand updates
 MAX_FRAMES = 500  # an animation longer than this is too heavy for a page
 
@@ -60,6 +63,10 @@ class Experiment:
     batch_size: int | None = None  # None: full-batch gradient descent; else mini-batch SGD
     steps: int = 100  # number of updates
     seed: int = 0  # seeds the generator that draws the mini-batch indices
+    # How many seeds the statistics use (1: just `seed`); the table's settings animate the
+    # typical one of them (sgd_lib.studies.SEED_RULE), whatever `seed` says.
+    seeds: int = 1
+    sampler: str = "random"  # see training.sample_batches: "random" or "epoch"
     data: DataSpec = DataSpec()  # the points being fitted
     frames: int = 101  # at most this many animation frames; longer runs are sampled evenly
     frame_ms: int = 60  # how long each animation frame shows (GIF timing is in 10-ms units)
@@ -75,6 +82,10 @@ class Experiment:
             raise SettingError("steps", self.steps, f"a whole number from 1 to {MAX_STEPS}", where)
         if not is_seed(self.seed):
             raise SettingError("seed", self.seed, SEEDS, where)
+        if self.sampler not in SAMPLERS:
+            raise SettingError("sampler", self.sampler, f"one of {', '.join(SAMPLERS)}", where)
+        if not is_whole(self.seeds) or not 1 <= self.seeds <= MAX_SEEDS:
+            raise SettingError("seeds", self.seeds, f"a whole number from 1 to {MAX_SEEDS}", where)
         if not is_whole(self.frames) or not 2 <= self.frames <= MAX_FRAMES:
             raise SettingError(
                 "frames", self.frames, f"a whole number from 2 to {MAX_FRAMES}", where
@@ -88,9 +99,21 @@ class Experiment:
 
     @property
     def slug(self) -> str:
-        """The name of every file this experiment produces: gd-lr0.1, lr0.1-bs16."""
+        """The name of every file this experiment produces: gd-lr0.1, lr0.1-bs16, and
+        lr0.1-bs16-epoch for the epoch sampler."""
         lr = repr(float(self.lr))
-        return f"gd-lr{lr}" if self.batch_size is None else f"lr{lr}-bs{self.batch_size}"
+        if self.batch_size is None:
+            return f"gd-lr{lr}"
+        return f"lr{lr}-bs{self.batch_size}" + ("-epoch" if self.sampler == "epoch" else "")
+
+
+def study_seeds(e: Experiment) -> list[int]:
+    """The seeds a setting's statistics use. Each batch size has its own block, so no two
+    batch sizes share a seed (and with it their batches' luck); the learning rates of one
+    batch size share theirs, so that they are compared on the same batches."""
+    if e.seeds == 1 or e.batch_size is None:  # gradient descent draws nothing at random
+        return [e.seed]
+    return [SEED_BLOCK * e.batch_size + i for i in range(e.seeds)]
 
 
 def make_table(*experiments: Experiment) -> tuple[Experiment, ...]:
@@ -108,6 +131,7 @@ LRS = (0.01, 0.1, 1.0)  # the lesson's three learning rates: too slow, right, of
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)  # the lesson's batch-size sweep
 STEPS = 100  # the lesson's number of updates
 SLOW_STEPS = 1000  # lr 0.01 "takes an age" but gets there: give it the updates to show that
+STUDY_SEEDS = 200  # every mini-batch setting is run over this many seeds (its own, per batch size)
 
 
 def steps_for(lr: float) -> int:
@@ -116,7 +140,11 @@ def steps_for(lr: float) -> int:
 
 EXPERIMENTS = make_table(
     Experiment(lr=0.1, batch_size=None, steps=STEPS),  # full-batch gradient descent
-    *(Experiment(lr, bs, steps=steps_for(lr)) for lr in LRS for bs in BATCH_SIZES),
+    *(
+        Experiment(lr, bs, steps=steps_for(lr), seeds=STUDY_SEEDS)
+        for lr in LRS
+        for bs in BATCH_SIZES
+    ),
 )
 # --8<-- [end:table]
 
@@ -125,6 +153,7 @@ EXPERIMENTS = make_table(
 SWEEP_BATCH_SIZE = 16  # learning rates are compared at this batch size
 SWEEP_LR = 0.1  # batch sizes are compared at this learning rate
 PATH_BATCH_SIZES = (16, 1)  # SGD runs drawn beside gradient descent in parameter space
+JITTER_LRS = (0.01, 0.1)  # where the runs end is compared at these learning rates
 
 
 def lr_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
@@ -143,6 +172,30 @@ def path_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Gradient descent, then the SGD runs whose paths are drawn beside it."""
     sgd = [e for b in PATH_BATCH_SIZES for e in bs_sweep(table) if e.batch_size == b]
     return (gradient_descent(table), *sgd)
+
+
+SAMPLER_BATCH_SIZES = (1, 16)  # the two samplers are compared at these batch sizes, lr 0.1
+
+
+def sampler_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """The batch-size sweep's runs at SAMPLER_BATCH_SIZES, with each sampler."""
+    runs = [e for e in bs_sweep(table) if e.batch_size in SAMPLER_BATCH_SIZES]
+    return tuple(replace(e, sampler=s) for e in runs for s in SAMPLERS)
+
+
+def jitter_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Every mini-batch run at the two learning rates that converge: where they end."""
+    return tuple(e for e in table if e.batch_size is not None and e.lr in JITTER_LRS)
+
+
+def numbers_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Gradient descent, and the largest batch at the largest learning rate (lr 1 in the
+    site's table) run SLOW_STEPS updates: does it stay on the rails if given the time?"""
+    sgd = [e for e in table if e.batch_size is not None]
+    if not sgd:
+        return (gradient_descent(table),)
+    big = max(sgd, key=lambda e: (e.lr, e.batch_size))
+    return gradient_descent(table), replace(big, steps=max(big.steps, SLOW_STEPS))
 
 
 def find(slug: str) -> Experiment:

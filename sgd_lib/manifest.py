@@ -54,12 +54,13 @@ FILE_FIELDS = {  # one entry of "files": a file the build wrote, and how
     "sha256": _hex,
     "key": _hex,
 }
-RUN_FIELDS = {  # one value of "runs": training.summary() of an experiment, and its key
+RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics(), its key
     "slug": _text,
     "lr": _number,
     "batch_size": lambda v: v is None or _whole(v),
     "steps": _whole,
     "seed": _whole,
+    "sampler": _text,
     "params": _pair,
     "loss": _number,
     "initial_loss": _number,
@@ -69,8 +70,17 @@ RUN_FIELDS = {  # one value of "runs": training.summary() of an experiment, and 
     "diverged": lambda v: isinstance(v, bool),
     "diverged_at": lambda v: v is None or _whole(v),
     "steps_run": _whole,
+    "seeds": _whole,
+    "seed_rule": _text,
+    "loss_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),
+    "distance_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),
+    "diverged_share": _number,
+    "diverged_at_median": lambda v: v is None or _whole(v),
     "key": _hex,
 }
+
+
+TOP = {"files", "runs", "facts", "table", "figures"}
 
 
 def _record(value, fields: dict, what: str) -> str | None:
@@ -82,8 +92,8 @@ def _record(value, fields: dict, what: str) -> str | None:
 
 def problem(manifest) -> str | None:
     """What keeps `manifest` (parsed JSON) from being one this build wrote; None if nothing."""
-    if not isinstance(manifest, dict) or manifest.keys() != {"files", "runs", "table", "figures"}:
-        return "the top level is not {files, runs, table, figures}"
+    if not isinstance(manifest, dict) or manifest.keys() != TOP:
+        return "the top level is not {files, runs, facts, table, figures}"
     files, runs = manifest["files"], manifest["runs"]
     if not isinstance(files, list) or not isinstance(runs, dict):
         return "files is not a list or runs is not an object"
@@ -95,6 +105,14 @@ def problem(manifest) -> str | None:
     for slug, run in runs.items():
         if found := _record(run, RUN_FIELDS, f"runs[{slug!r}]"):
             return found
+    facts = manifest["facts"]
+    if not isinstance(facts, dict):
+        return "facts is not an object"
+    for name, values in facts.items():
+        if not _text(name) or not isinstance(values, dict) or not _hex(values.get("key")):
+            return f"facts[{name!r}] is not an object with a key"
+        if not all(_text(k) and (v is None or _number(v)) for k, v in values.items() if k != "key"):
+            return f"facts[{name!r}] holds something that is not a number"
     table, figures = manifest["table"], manifest["figures"]
     if not _texts(table) or not isinstance(figures, dict):
         return "table is not a list of slugs or figures is not an object"
@@ -129,10 +147,11 @@ def parse(payload: bytes | None) -> tuple[dict | None, str | None]:
     return (None, found) if found else (manifest, None)
 
 
-def dump(files: dict[str, dict], runs: dict[str, dict], layout: dict) -> bytes:
+def dump(files: dict[str, dict], runs: dict[str, dict], facts: dict, layout: dict) -> bytes:
     manifest = {
         "files": [files[name] for name in sorted(files)],
         "runs": {slug: runs[slug] for slug in sorted(runs)},  # each run's numbers, for pages
+        "facts": {name: facts[name] for name in sorted(facts)},  # named numbers, for pages
         **layout,
     }
     assert problem(manifest) is None, problem(manifest)  # the writer meets its own schema

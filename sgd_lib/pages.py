@@ -38,6 +38,7 @@ class Manifest:
     runs: dict[str, dict]  # experiment slug -> its results (params, loss, diverged, ...)
     table: list[str]  # experiment slugs in the table's order
     figures: dict[str, list[str]]  # shared figure -> the experiment slugs it draws
+    facts: dict[str, dict]  # shared figure -> the named numbers it computed
 
     @classmethod
     def read(cls, assets: Path) -> "Manifest":
@@ -46,12 +47,22 @@ class Manifest:
             raise PageError(
                 f"{assets / MANIFEST}: no manifest to read ({problem}); build the assets"
             )
-        return cls({f["name"]: f for f in m["files"]}, m["runs"], m["table"], m["figures"])
+        files = {f["name"]: f for f in m["files"]}
+        return cls(files, m["runs"], m["table"], m["figures"], m["facts"])
 
     def run(self, slug: str) -> dict:
         if slug not in self.runs:
             raise PageError(f"no experiment {slug!r}; there are: {', '.join(self.table)}")
         return self.runs[slug]
+
+    def fact(self, name: str, key: str):
+        if name not in self.facts:
+            raise PageError(f"no facts of {name!r}; there are: {', '.join(sorted(self.facts))}")
+        values = self.facts[name]
+        if key not in values or key == "key":
+            known = ", ".join(k for k in values if k != "key")
+            raise PageError(f"{name} has no fact {key!r}; it has {known}")
+        return values[key]
 
     def variants(self, stem: str, ext: str) -> list[tuple[str, dict]]:
         """(theme name, file entry) of `stem-THEME.ext` in every theme."""
@@ -179,13 +190,15 @@ def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "") -> st
 
 
 def grid(m: Manifest, shared: str, base: str) -> str:
-    """The runs a shared figure compares, as animations side by side."""
-    runs = _runs_of(m, shared)
-    cells = []
-    for slug in runs:
-        run = m.run(slug)
-        cells.append(run_animation(m, slug, base, f"{describe(run)}: {ending(run)}"))
-    return f'<div class="sgd-grid">{"".join(cells)}</div>'
+    """The runs a grid animation compares, side by side on one clock: at every moment, every
+    panel shows the same training step."""
+    runs = [m.run(slug) for slug in _runs_of(m, shared)]
+    endings = "; ".join(f"{describe(r)}: {ending(r)}" for r in runs)
+    alt = (
+        f"Animation of {len(runs)} panels side by side, each fitting a line to the orange "
+        f"points, all showing the same update at the same moment. {endings}."
+    )
+    return animation(m, shared, f"{shared}-poster", alt, base)
 
 
 def _runs_of(m: Manifest, shared: str) -> list[str]:
@@ -205,11 +218,11 @@ def sweep(m: Manifest, shared: str, name: str) -> str:
 
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
-    header = ("run", "lr", "batch", "updates", "slope", "intercept", "MSE", "distance",
-              "diverged")  # fmt: skip
+    header = ("run", "lr", "batch", "seed", "updates", "slope", "intercept", "MSE", "distance",
+              "diverged", "seeds", "median MSE", "diverged of seeds")  # fmt: skip
     rows = [
         "| " + " | ".join(header) + " |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- " + "| ---: " * 8 + "| --- " + "| ---: " * 3 + "|",
     ]
     for slug in m.table:
         r = m.run(slug)
@@ -219,8 +232,9 @@ def results_table(m: Manifest) -> str:
         slope, intercept = r["params"]
         diverged = f"at {r['diverged_at']}" if r["diverged"] else "no"
         rows.append(
-            f"| {link} | {r['lr']:g} | {bs} | {r['steps_run']} | {slope:.3f} | {intercept:.3f} "
-            f"| {r['loss']:.4g} | {r['distance']:.3g} | {diverged} |"
+            f"| {link} | {r['lr']:g} | {bs} | {r['seed']} | {r['steps_run']} | {slope:.3f} "
+            f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
+            f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
         )
     # A class for compact cells: nine columns fit the content column.
     return '<div class="sgd-results" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"
@@ -255,6 +269,8 @@ def explorer(m: Manifest, base: str) -> str:
                 "mse": f"{r['loss']:.4g}",
                 "distance": f"{r['distance']:.3g}",
                 "diverged": f"at update {r['diverged_at']}" if r["diverged"] else "no",
+                "seed": f"{r['seed']} (typical of {r['seeds']})",
+                "median": f"{r['loss_band'][1]:.4g}",
             },
             "files": files,
         })  # fmt: skip
@@ -277,6 +293,7 @@ def explorer(m: Manifest, base: str) -> str:
         for key, label in (
             ("slope", "slope"), ("intercept", "intercept"), ("mse", "final MSE"),
             ("distance", "distance to least squares"), ("diverged", "diverged"),
+            ("seed", "seed"), ("median", "median final MSE, all seeds"),
         )
     )  # fmt: skip
     data = json.dumps(runs, separators=(",", ":")).replace("</", "<\\/")
@@ -313,6 +330,7 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
             "num": lambda slug, field_, format_=DEFAULT_FORMAT: number(
                 field(m.run(slug), field_), format_
             ),
+            "fact": lambda name, key, format_=DEFAULT_FORMAT: number(m.fact(name, key), format_),
             "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
             "anim": lambda slug, caption="": run_animation(m, slug, base, caption),
             "linked": lambda caption="": linked(m, base, caption),

@@ -1,7 +1,12 @@
 """The line-fit animation: the data, the true line faint, and the fitted line step by step."""
 
+import math
+
 import numpy as np
 import torch
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
+from matplotlib.text import Text
 
 from sgd_lib.animate import Animation, Blitter
 from sgd_lib.canvas import Headline, figure
@@ -15,6 +20,8 @@ FIT_SIZE = (640, 480)  # pixels
 HOLD_FIRST_MS = 600  # the initial guess stays up long enough to be seen
 HOLD_LAST_MS = 2000  # ... and so does the end, before the loop starts again
 X_VIEW = (-1.1, 1.1)  # x is uniform in [-1, 1)
+MIN_SHOWN = 0.1  # less of a line than this in view (in plot sizes) is pointed at as gone
+NO_POINTS = np.empty((0, 2))  # a scatter's offsets when it shows nothing
 
 
 def frame_steps(steps_run: int, max_frames: int) -> list[int]:
@@ -73,15 +80,88 @@ def line_xy(a: torch.Tensor) -> np.ndarray:
     return np.column_stack([X_VIEW, line_y(a)])
 
 
+def shown_length(a: torch.Tensor, view: tuple[float, float]) -> float:
+    """How much of the line a = (slope, intercept) lies inside the view (X_VIEW by the y
+    `view`), in plot sizes: 1 is a line straight across, 0 a line out of sight."""
+    slope, intercept = a.tolist()
+    (x0, x1), (lo, hi) = X_VIEW, view
+    if slope:  # the part of X_VIEW where the line is between the bottom and the top
+        low_x, high_x = sorted(((lo - intercept) / slope, (hi - intercept) / slope))
+        x0, x1 = max(x0, low_x), min(x1, high_x)
+    elif not lo <= intercept <= hi:
+        return 0.0
+    dx = max(x1 - x0, 0.0)
+    return math.hypot(dx / (X_VIEW[1] - X_VIEW[0]), slope * dx / (hi - lo))
+
+
+def off_view(a: torch.Tensor, view: tuple[float, float]) -> str:
+    """ "above" or "below" when the line is out of the view, or shows less than MIN_SHOWN of
+    it (a sliver in a corner reads as an empty plot); "" when it can be seen."""
+    if shown_length(a, view) >= MIN_SHOWN:
+        return ""
+    # Such a line is outside the view at x = 0, the middle: its intercept says on which side.
+    return "above" if a[1].item() > sum(view) / 2 else "below"
+
+
+def off_view_note(a: torch.Tensor, view: tuple[float, float], short: bool = False) -> str:
+    """Where the line went, when it is outside the view: "▲ line above the view" and its
+    height at x = 0 (one line, "▲ y ≈ 57 at x = 0", if `short`); "" when it shows."""
+    where = off_view(a, view)
+    if not where:
+        return ""
+    y0 = a[1].item()  # the line's height at x = 0: its intercept
+    y0_text = (f"{y0:,.0f}" if abs(y0) >= 10 else f"{y0:.1f}").replace("-", "\N{MINUS SIGN}")
+    arrow = "▲" if where == "above" else "▼"
+    if short:
+        return f"{arrow} y ≈ {y0_text} at x = 0"
+    # The number last, so that frame to frame only its own pixels change; the arrow's line
+    # at the edge the line left by.
+    lines = [f"{arrow} line {where} the view", f"at x = 0, y ≈ {y0_text}"]
+    return "\n".join(lines if where == "above" else lines[::-1])
+
+
+def pin_off_view(note: Text, a: torch.Tensor, view: tuple[float, float], short: bool = False):
+    """Show `note` at the edge of its axes the line left by, while the line is out of view.
+    The note is left-aligned at a fixed place: a number that changes moves nothing else."""
+    text = off_view_note(a, view, short)
+    note.set_visible(bool(text))
+    if text:
+        above = off_view(a, view) == "above"
+        note.set(text=text, y=0.98 if above else 0.02, va="top" if above else "bottom")
+
+
+def batch_xy(h: History, data: Data, t: int) -> np.ndarray:
+    """(k, 2): x and y of the points of the batch that made update t; none at step 0 (the
+    initial guess) and none for gradient descent, whose every update sees all the points."""
+    if h.batches is None or t == 0:
+        return NO_POINTS
+    idx = h.batches[t - 1]
+    return np.column_stack([data.x[idx, 0].numpy(), data.y[idx].numpy()])
+
+
+def mark_batches(ax: Axes, h: History, theme: Theme, s: float) -> PathCollection | None:
+    """Rings (`s`: their area in points²) for the current batch's points, moved each frame;
+    None for gradient descent."""
+    if h.batches is None:
+        return None
+    # Rings, not dots: the point inside stays the data's colour, so nothing looks like new data.
+    # Hard-edged, like the fitted line: anti-aliased rings cost bytes in every frame.
+    return ax.scatter(np.empty(0), np.empty(0), s=s, facecolors="none", edgecolors=theme.batch,
+                      linewidths=1.4, label="this step's batch", zorder=3, antialiased=False,
+                      gid="batch")  # fmt: skip
+
+
 def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
-    """One frame per shown step: the fitted line over the data, the step and the MSE."""
+    """One frame per shown step: the fitted line over the data, the step and the MSE; the
+    points of the batch behind the step ringed; the line's whereabouts when it leaves the view."""
     e = h.experiment
     steps = frame_steps(h.steps_run, e.frames)
     x0, y = data.x[:, 0].tolist(), data.y.tolist()
+    view = y_view(data)
     with figure(theme, FIT_SIZE) as fig:
         fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
         ax = fig.add_subplot()
-        ax.set(xlim=X_VIEW, ylim=y_view(data), xlabel="x", ylabel="y")
+        ax.set(xlim=X_VIEW, ylim=view, xlabel="x", ylabel="y")
         ax.scatter(x0, y, s=22, color=theme.data, label="data", zorder=2)
         ax.plot(X_VIEW, line_y(torch.tensor(data.spec.a_true)), color=theme.truth, lw=1.5,
                 ls="--", label="true line")  # fmt: skip
@@ -89,18 +169,26 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
         # The moving parts: drawn by hand each frame, so the still parts are drawn only once.
         # Hard-edged and 2 px: a moving line's anti-aliased fringe costs ~15% of each GIF.
         (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
-                          lw=2, antialiased=False)  # fmt: skip
-        note = ax.text(0.5, 0.2, divergence_note(h) if h.diverged else "", color=theme.alarm,
+                          lw=2, antialiased=False, gid="fit")  # fmt: skip
+        batch = mark_batches(ax, h, theme, s=55)
+        note = ax.text(0.5, 0.26, divergence_note(h) if h.diverged else "", color=theme.alarm,
                        transform=ax.transAxes, ha="center", va="center", fontsize=17,
-                       weight="bold", linespacing=1.4)  # fmt: skip
-        ax.legend(loc="upper left", ncols=3)
-        headline = Headline(theme, FIT_SIZE, fontsize=16, fields=[0.45, 0.7],
-                            top=readout_top(ax, data))  # fmt: skip
-        blitter = Blitter(fig, [line, note], headline, theme.palette())
+                       weight="bold", linespacing=1.4, gid="diverged")  # fmt: skip
+        # Right of the legend, in the band kept free above the data (and at the bottom, below it).
+        away = ax.text(0.4, 0.98, "", color=theme.fit, transform=ax.transAxes, ha="left",
+                       fontsize=14, weight="bold", gid="off-view")  # fmt: skip
+        ax.legend(loc="upper left")  # one column: the data leave the upper left empty
+        top = readout_top(ax, data)
+        headline = Headline(theme, FIT_SIZE, fontsize=16, fields=[(0.45, top), (0.7, top)])
+        moving = [line, note, away] if batch is None else [batch, line, note, away]
+        blitter = Blitter(fig, moving, headline, theme.palette())
 
         def states():
             for t in steps:
                 blitter.snap(line, line_xy(h.params[t]))
+                if batch is not None:
+                    batch.set_offsets(batch_xy(h, data, t))
+                pin_off_view(away, h.params[t], view)
                 note.set_visible(h.diverged and t == steps[-1])
                 yield readout(h, t)
 

@@ -5,10 +5,25 @@ from functools import cache, lru_cache
 from sgd_lib.assets import SHARED, Job
 from sgd_lib.data import Data, make_data
 from sgd_lib.encode import gif_bytes, png_bytes, to_image
-from sgd_lib.experiments import SWEEP_BATCH_SIZE, SWEEP_LR, DataSpec, Experiment
+from sgd_lib.experiments import JITTER_LRS, SWEEP_BATCH_SIZE, SWEEP_LR, DataSpec, Experiment
 from sgd_lib.render_fit import animate_fit
+from sgd_lib.render_grid import animate_grid
 from sgd_lib.render_linked import animate_linked
-from sgd_lib.render_plots import plot_compare, plot_data, plot_loss, plot_paths
+from sgd_lib.render_plots import plot_data, plot_loss, plot_paths
+from sgd_lib.render_studies import (
+    floor_facts,
+    gd_facts,
+    jitter_facts,
+    lr_range_facts,
+    plot_bands,
+    plot_floor,
+    plot_jitter,
+    plot_lr_range,
+    plot_uniform,
+    sampler_facts,
+    uniform_facts,
+)
+from sgd_lib.studies import Study, statistics, train_many, typical_experiment
 from sgd_lib.theme import THEMES
 from sgd_lib.training import History, summary, train
 
@@ -21,9 +36,17 @@ def data_for(spec: DataSpec) -> Data:
 
 
 @lru_cache(maxsize=64)
+def study(e: Experiment) -> Study:
+    # A worker may need a setting's seeds for several figures: train them once.
+    return train_many(data_for(e.data), e)
+
+
+@lru_cache(maxsize=64)
 def history(e: Experiment) -> History:
-    # A worker may draw one run for several figures: train it once.
-    return train(data_for(e.data), e)
+    """The run a figure draws for a setting: its typical seed (SEED_RULE), when the setting
+    has many seeds; the lesson's loop trains it."""
+    animated = typical_experiment(study(e)) if e.seeds > 1 else e
+    return train(data_for(e.data), animated)
 
 
 def gif(animation) -> Encoded:
@@ -36,25 +59,67 @@ def png(image) -> Encoded:
     return png_bytes(image), image.size, 1
 
 
+def facts(job: Job, data: Data) -> dict | None:
+    """The named numbers a shared job computes for the pages, if it computes any."""
+    if job.figure == "lr-range":
+        return lr_range_facts(data)
+    if job.figure == "floor":
+        return floor_facts(data)
+    if job.figure == "data-uniform":
+        return uniform_facts()
+    if job.figure == "jitter":
+        return jitter_facts(jitter_studies(job))
+    if job.figure == "samplers":
+        return sampler_facts([study(e) for e in job.runs])
+    if job.figure == "numbers":
+        gd, *long = job.runs
+        return gd_facts(data, gd, study(long[0]) if long else None)
+    return None
+
+
+def jitter_studies(job: Job) -> dict[float, list[Study]]:
+    return {lr: [study(e) for e in job.runs if e.lr == lr] for lr in JITTER_LRS}
+
+
 def render(job: Job) -> tuple[list[Encoded], dict | None]:
-    """The job's files, in the order of job.files(), and an experiment's results."""
+    """The job's files, in the order of job.files(), and its results: an experiment's
+    summary and statistics, or a shared job's facts."""
     data = data_for(job.data)
-    runs = [history(e) for e in job.runs]
     title = SHARED.get(job.figure, (None, ""))[1].format(bs=SWEEP_BATCH_SIZE, lr=SWEEP_LR)
     out: list[Encoded] = []
     for theme in THEMES:
         if job.figure == "run":
-            animation = animate_fit(runs[0], data, theme)
+            h = history(job.runs[0])
+            animation = animate_fit(h, data, theme)
             poster = to_image(animation.frames[-1], animation.palette)
-            out += [gif(animation), png(poster), png(plot_loss(runs[0], theme))]
+            out += [gif(animation), png(poster), png(plot_loss(h, theme, study(job.runs[0])))]
         elif job.figure == "linked":
-            animation = animate_linked(runs[0], data, theme)
+            animation = animate_linked(history(job.runs[0]), data, theme)
+            out += [gif(animation), png(to_image(animation.frames[-1], animation.palette))]
+        elif job.figure in ("grid-lr", "grid-bs"):
+            runs = [history(e) for e in job.runs]
+            animation = animate_grid(runs, data, theme, title)
             out += [gif(animation), png(to_image(animation.frames[-1], animation.palette))]
         elif job.figure in ("data", "guess"):
             out.append(png(plot_data(data, theme, guess=job.figure == "guess")))
+        elif job.figure == "data-uniform":
+            out.append(png(plot_uniform(theme)))
+        elif job.figure == "floor":
+            out.append(png(plot_floor(data, theme)))
+        elif job.figure == "lr-range":
+            out.append(png(plot_lr_range(data, theme)))
+        elif job.figure == "jitter":
+            gd = train(data, Experiment(lr=SWEEP_LR, data=job.data))
+            distance = summary(gd, data)["distance"]
+            out.append(png(plot_jitter(jitter_studies(job), distance, theme)))
         elif job.figure == "paths":
-            out.append(png(plot_paths(runs, data, theme)))
-        else:
-            by = {"compare-lr": "lr", "compare-examples": "examples"}.get(job.figure, "batch")
-            out.append(png(plot_compare(runs, theme, title, by)))
-    return out, summary(runs[0], data) if job.figure == "run" else None
+            out.append(png(plot_paths([history(e) for e in job.runs], data, theme)))
+        elif job.figure != "numbers":
+            by = {"compare-lr": "lr", "compare-examples": "examples", "samplers": "sampler"}.get(
+                job.figure, "batch"
+            )
+            out.append(png(plot_bands([study(e) for e in job.runs], theme, title, by)))
+    if job.figure == "run":
+        e = job.runs[0]
+        return out, summary(history(e), data) | statistics(study(e))
+    return out, facts(job, data)

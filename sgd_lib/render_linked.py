@@ -7,10 +7,13 @@ from sgd_lib.canvas import Headline, figure
 from sgd_lib.data import Data
 from sgd_lib.render_fit import (
     X_VIEW,
+    batch_xy,
     durations,
     frame_steps,
     line_xy,
     line_y,
+    mark_batches,
+    pin_off_view,
     readout,
     settings_label,
     y_view,
@@ -49,17 +52,27 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
 
         (trail,) = space.plot([], [], color=theme.fit, lw=2.5, zorder=4)
         (head,) = space.plot([], [], marker="o", ms=8, color=theme.fit, ls="none", zorder=6)
-        (line,) = fit.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, zorder=4)
+        (line,) = fit.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, zorder=4, gid="fit")
+        batch = mark_batches(fit, h, theme, s=40)
+        if batch is not None:
+            fit.legend(handles=[batch], loc="upper left", fontsize=11, borderpad=0.2)
+        away = fit.text(0.45, 0.98, "", color=theme.fit, transform=fit.transAxes, ha="left",
+                        fontsize=11, weight="bold", gid="off-view")  # fmt: skip
         (so_far,) = curve.plot([], [], color=theme.fit, lw=2.5)
         (now,) = curve.plot([], [], marker="o", ms=7, color=theme.fit, ls="none")
-        headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[0.55, 0.75])
-        blitter = Blitter(fig, [trail, head, line, so_far, now], headline, theme.palette())
+        headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[(0.55, 0.025), (0.75, 0.025)])
+        rings = [] if batch is None else [batch]  # under the line, as in animate_fit
+        moving = [trail, head, *rings, line, away, so_far, now]
+        blitter = Blitter(fig, moving, headline, theme.palette())
 
         def states():
             for t in steps:
                 trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
                 head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
                 blitter.snap(line, line_xy(h.params[t]))
+                pin_off_view(away, h.params[t], fit.get_ylim(), short=True)
+                if batch is not None:
+                    batch.set_offsets(batch_xy(h, data, t))
                 so_far.set_data(np.arange(t + 1), loss[: t + 1])
                 now.set_data([t], loss[t : t + 1])
                 yield readout(h, t)

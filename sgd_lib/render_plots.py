@@ -16,7 +16,6 @@ from sgd_lib.training import A0, History
 PLOT_SIZE = (640, 400)  # a single plot beside the text
 COMPARE_SIZE = (720, 450)  # an overlay of several runs
 PATHS_SIZE = (560, 720)  # parameter space: tall, because intercept spans more than slope
-LOG_RANGE = 100  # a loss that falls by more than this factor is plotted on a log scale
 
 
 def draw(fig) -> Image.Image:
@@ -53,16 +52,14 @@ def plot_data(data: Data, theme: Theme, guess: bool = False) -> Image.Image:
 
 
 def _loss_axes(ax: Axes, histories: list[History], theme: Theme) -> None:
-    """Limits from the full-data loss: a single example's batch loss can be near zero, and
-    would otherwise stretch a log scale over decades nobody needs to see."""
+    """A log scale, always: every loss plot on the site reads the same way. Limits from the
+    full-data loss: a single example's batch loss can be near zero, and would otherwise
+    stretch the scale over decades nobody needs to see."""
     low = min(h.loss.min().item() for h in histories)
     high = max(h.loss.max().item() for h in histories)
-    if high > LOG_RANGE * low:
-        ax.set_yscale("log")
-        ax.set_ylim(low / 3, high * 3)
-    else:
-        ax.set_ylim(0, high * 1.1)
-    ax.set(xlabel="step", ylabel="MSE (full data)")
+    ax.set_yscale("log")
+    ax.set_ylim(low / 3, high * 3)
+    ax.set(xlabel="step (0: the initial guess)", ylabel="MSE")
 
 
 def _mark_divergence(ax: Axes, h: History, x: float, theme: Theme) -> None:
@@ -78,54 +75,28 @@ def _mark_divergence(ax: Axes, h: History, x: float, theme: Theme) -> None:
                 color=theme.alarm, fontsize=13, weight="bold")  # fmt: skip
 
 
-def plot_loss(h: History, theme: Theme) -> Image.Image:
-    """Full-data loss against step; the batch loss faint behind it for SGD."""
+def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
+    """Full-data loss against step; for SGD the batch loss faint behind it, and the 10-90%
+    band of the setting's seeds (a `studies.Study`), so that the run is seen among its peers."""
     with figure(theme, PLOT_SIZE) as fig:
         fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.88)
         ax = fig.add_subplot()
         steps = np.arange(h.steps_run + 1)
+        if study is not None and len(study.seeds) > 1:
+            low, _, high = study.band().numpy()
+            ax.fill_between(np.arange(len(low)), low, high, color=theme.muted, alpha=0.25, lw=0,
+                            label=f"10-90% of {len(study.seeds)} seeds")  # fmt: skip
         if h.experiment.batch_size is not None and h.steps_run:
-            ax.plot(steps[1:], h.batch_loss.tolist(), color=theme.fit, lw=1, alpha=0.3,
+            ax.plot(steps[1:], h.batch_loss.tolist(), color=theme.batch, lw=1, alpha=0.45,
                     label="batch MSE (what each update saw)")  # fmt: skip
-        ax.plot(steps, h.loss.tolist(), color=theme.fit, label="full-data MSE")
+        name = f"full-data MSE, seed {h.experiment.seed}" if h.experiment.batch_size else None
+        ax.plot(steps, h.loss.tolist(), color=theme.fit, label=name or "full-data MSE")
         _loss_axes(ax, [h], theme)
         ax.set_xlim(0, h.experiment.steps)
         if h.diverged:
             _mark_divergence(ax, h, h.steps_run, theme)
         ax.set_title(settings_label(h), loc="left", color=theme.muted, fontsize=15)
-        ax.legend(loc="best")
-        return draw(fig)
-
-
-def plot_compare(histories: list[History], theme: Theme, title: str, by: str) -> Image.Image:
-    """Loss curves of several runs on one plot; `by` is "lr", "batch" or "examples"."""
-    colors = theme.sweep_colors(len(histories))
-    with figure(theme, COMPARE_SIZE) as fig:
-        fig.subplots_adjust(left=0.12, right=0.8, bottom=0.14, top=0.9)
-        ax = fig.add_subplot()
-        for h, color in zip(histories, colors, strict=True):
-            e = h.experiment
-            x = np.arange(h.steps_run + 1, dtype=float)
-            if by == "examples":  # each update sees batch_size examples (all n for GD)
-                x = x * (e.batch_size or e.data.n)
-            name = f"{e.lr:g}" if by == "lr" else str(e.batch_size or "all")
-            ax.plot(x, h.loss.tolist(), color=color, label=name, lw=2)
-        _loss_axes(ax, histories, theme)
-        longest = max(h.experiment.steps for h in histories)
-        if by == "examples":
-            ax.set_xscale("symlog", linthresh=100, linscale=0.5)
-            ax.set_xlim(0, longest * max(h.experiment.batch_size or 1 for h in histories))
-            ax.set_xlabel("examples seen (steps × batch size)")
-        else:
-            if longest > 200:  # lr 0.01 runs ten times longer: show its tail without a squash
-                ax.set_xscale("symlog", linthresh=10, linscale=0.5)
-            ax.set_xlim(0, longest)
-        for h in histories:
-            if h.diverged:
-                _mark_divergence(ax, h, h.steps_run, theme)
-        ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title="lr" if by == "lr" else
-                  "batch size")  # fmt: skip
+        ax.legend(loc="upper right", fontsize=12)
         return draw(fig)
 
 
@@ -157,18 +128,86 @@ def draw_surface(ax: Axes, data: Data, theme: Theme) -> None:
     ax.set(xlim=(s0, s1), ylim=(b0, b1), xlabel="slope", ylabel="intercept")
 
 
+PATH_CONTRAST = 4.5  # a thin path against the background: WCAG's contrast for text, 4.5:1
+ZOOM_TAIL = 1 / 3  # the inset shows where the last third of every path goes
+ZOOM_AT = (0.54, 0.28, 0.43, 0.3)  # the inset, in the axes' fractions: right of the paths
+PATH_SAMPLES = 15  # the sweep colours a path's colour is chosen from
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two "#rrggbb" colours: 1 (none) to 21 (black on white)."""
+
+    def luminance(color: str) -> float:
+        rgb = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+        linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _path_colors(histories: list[History], theme: Theme) -> list[str]:
+    """Gradient descent in the fit colour; the SGD runs in the sweep's colours that stand out
+    from the background, the smallest batch (the noisiest, thinnest path) in the strongest."""
+    sweep = [c for c in theme.sweep_colors(PATH_SAMPLES) if _contrast(c, theme.bg) >= PATH_CONTRAST]
+    sweep.sort(key=lambda c: _contrast(c, theme.bg), reverse=True)
+    sizes = sorted({h.experiment.batch_size for h in histories} - {None})
+    spread = {b: sweep[round(i * (len(sweep) - 1) / max(len(sizes) - 1, 1))]
+              for i, b in enumerate(sizes)}  # fmt: skip
+    return [spread.get(h.experiment.batch_size, theme.fit) for h in histories]
+
+
+def _zoom_view(points: np.ndarray, aspect: float) -> tuple[tuple[float, float], ...]:
+    """Limits around `points` (k, 2), padded, with `aspect` = height / width in data units."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    middle, half = (lo + hi) / 2, (hi - lo) / 2 * 1.2 + 1e-3
+    half = np.maximum(half, [half[1] / aspect, half[0] * aspect])  # equal units on both axes
+    return tuple(zip(middle - half, middle + half, strict=True))
+
+
+def _draw_zoom(ax: Axes, histories: list[History], styles, data: Data, theme: Theme) -> Axes:
+    """An inset of where the paths meet the least-squares answer, its place marked on `ax`;
+    `styles` holds each path's (colour, width)."""
+    ols = least_squares(data.x, data.y)
+    tails = [h.params[int(len(h.params) * (1 - ZOOM_TAIL)) :] for h in histories]
+    inset = ax.inset_axes(ZOOM_AT)
+    box = inset.get_position()
+    w, h = ax.figure.get_size_inches()
+    (s0, s1), (b0, b1) = _zoom_view(torch.cat([*tails, ols[None].float()]).numpy(),
+                                    box.height * h / (box.width * w))  # fmt: skip
+    slopes, intercepts = torch.linspace(s0, s1, 80), torch.linspace(b0, b1, 80)
+    z = mse_surface(data.x, data.y, slopes.double(), intercepts.double()).numpy()
+    levels = z.min() + np.geomspace(0.01, 1, 6) * (z.max() - z.min())
+    inset.contour(slopes.numpy(), intercepts.numpy(), z, levels=levels, colors=theme.muted,
+                  linewidths=0.8, alpha=0.7)  # fmt: skip
+    for path, (color, width) in zip(histories, styles, strict=True):
+        inset.plot(*path.params.T.tolist(), color=color, lw=width, zorder=4)
+    # Edged in the background colour: the noisiest path scribbles right across it.
+    inset.plot(*ols.tolist(), marker="*", ms=16, color=theme.fg, mec=theme.bg, mew=1, ls="none",
+               zorder=5)  # fmt: skip
+    inset.set(xlim=(s0, s1), ylim=(b0, b1), facecolor=theme.bg)
+    inset.tick_params(labelsize=10, length=2, pad=2)
+    inset.locator_params(nbins=3)
+    for spine in inset.spines.values():
+        spine.set(visible=True, color=theme.fg)
+    ax.indicate_inset_zoom(inset, edgecolor=theme.fg, alpha=0.9)
+    return inset
+
+
 def plot_paths(histories: list[History], data: Data, theme: Theme) -> Image.Image:
-    """The runs' paths through parameter space, over the MSE surface."""
-    colors = [theme.fit, *theme.sweep_colors(max(len(histories) - 1, 2))[::-1]]
+    """The runs' paths through parameter space, over the MSE surface, and a zoom on their ends."""
+    colors = _path_colors(histories, theme)
+    styles = [(color, 2.5 if h.experiment.batch_size is None else 1.5)
+              for h, color in zip(histories, colors, strict=True)]  # fmt: skip
     with figure(theme, PATHS_SIZE) as fig:
         fig.subplots_adjust(left=0.14, right=0.97, bottom=0.08, top=0.93)
         ax = fig.add_subplot()
         draw_surface(ax, data, theme)
-        for h, color in zip(histories, colors, strict=False):
+        for h, (color, width) in zip(histories, styles, strict=True):
             e = h.experiment
             name = f"{label(e)}, lr {e.lr:g}"
-            width = 2.5 if e.batch_size is None else 1.2
             ax.plot(*h.params.T.tolist(), color=color, lw=width, label=name, zorder=4)
+        _draw_zoom(ax, histories, styles, data, theme)
         ax.set_title("paths through parameter space", loc="left")
         ax.legend(loc="lower right", fontsize=12, markerscale=0.7)
         return draw(fig)

@@ -1,6 +1,7 @@
 """Training, as the lesson writes it: autograd for the gradient, a hand-written update."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -46,7 +47,23 @@ def batch_indices(n: int, batch_size: int | None, g: torch.Generator) -> torch.T
     """The rows one update sees: all of them for gradient descent, else a random subset."""
     if batch_size is None:
         return slice(None)
-    return torch.randperm(n, generator=g)[:batch_size]
+    # Every point draws a random number; the batch_size points with the smallest are the
+    # batch: a random subset, each equally likely.
+    return torch.rand(n, generator=g).topk(batch_size, largest=False).indices
+
+
+def sample_batches(n: int, batch_size: int | None, sampler: str, g: torch.Generator) -> Iterator:
+    """The rows of each update in turn. "random": a fresh random batch every update, so a
+    point can come up twice before another comes up once. "epoch": one shuffle of all the
+    points, cut into n // batch_size batches, then a new shuffle (the points left over at
+    the end of a shuffle wait for the next one, as with drop_last in PyTorch's DataLoader)."""
+    if batch_size is None or sampler == "random":
+        while True:
+            yield batch_indices(n, batch_size, g)
+    while True:  # one epoch: every point once (but for the few left over)
+        order = torch.rand(n, generator=g).argsort(stable=True)
+        for k in range(n // batch_size):
+            yield order[k * batch_size : (k + 1) * batch_size]
 
 
 # --8<-- [end:batch]
@@ -77,8 +94,9 @@ def train(data: Data, experiment: Experiment) -> History:
     params, losses, batch_losses, batches = [a.detach().clone()], [start], [], []
     diverged_at = None
 
+    rows = sample_batches(len(y), batch_size, experiment.sampler, g)
     for t in range(1, experiment.steps + 1):
-        idx = batch_indices(len(y), batch_size, g)
+        idx = next(rows)
         # --8<-- [start:update]
         y_hat = x[idx] @ a
         loss = mse(y_hat, y[idx])
@@ -119,6 +137,7 @@ def summary(h: History, data: Data) -> dict:
         "batch_size": e.batch_size,
         "steps": e.steps,
         "seed": e.seed,
+        "sampler": e.sampler,
         "params": h.params[-1].tolist(),
         "loss": h.loss[-1].item(),
         "initial_loss": h.loss[0].item(),

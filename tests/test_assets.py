@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from sgd_lib import EXPERIMENTS, Experiment
-from sgd_lib.assets import MANIFEST, SHARED, build, plan
+from sgd_lib.assets import FACTS, MANIFEST, build, plan
 from sgd_lib.render_fit import frame_steps
 from sgd_lib.theme import THEMES
 
@@ -50,10 +50,14 @@ def test_every_experiment_has_every_figure_in_both_themes(cold):
         for theme in THEMES:
             for suffix in ("fit-{}.gif", "poster-{}.png", "loss-{}.png"):
                 assert f"{e.slug}-{suffix.format(theme.name)}" in names
-    for figure in SHARED:
+    for job in plan():
+        if job.figure == "run" or not job.files():  # "numbers" computes facts, draws nothing
+            continue
         for theme in THEMES:
-            assert any(n.startswith(f"{figure}-") and n.endswith(f"{theme.name}.png")
-                       for n in names), figure  # fmt: skip
+            assert any(n.startswith(f"{job.figure}-") and n.endswith(f"{theme.name}.png")
+                       for n in names), job.figure  # fmt: skip
+    facts = json.loads((cold / MANIFEST).read_text())["facts"]
+    assert set(facts) == FACTS and all(len(v) > 1 for v in facts.values())
     assert "linked-light.gif" in names and "linked-dark.gif" in names
 
 

@@ -11,9 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from sgd_lib.pages import Manifest, PageError, expand
 
@@ -221,19 +219,6 @@ def test_a_manifest_the_pages_cannot_believe_is_one_clear_error(tmp_path):
 # ---- the notebook -------------------------------------------------------------------
 
 
-def test_the_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path):
-    nb = nbformat.read(ROOT / "docs" / "notebook.ipynb", as_version=4)
-    # Stored without outputs: what the site shows is what running it printed at build time.
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {
-        "path": str(tmp_path)}}).execute()  # fmt: skip
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]  # fmt: skip
-    assert not errors
-    last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    assert "(same as above)" in last  # the notebook's loop agrees with sgd_lib's
-
-
 def test_the_notebook_is_run_again_when_the_library_changes(site_dir, tmp_path):
     """mkdocs-jupyter caches the executed notebook; a cache that outlived a change to the
     library would let a local build pass where a clean one fails."""
@@ -283,7 +268,7 @@ def test_figures_have_alt_text_size_and_lazy_loading(site_dir):
         images = Images()
         images.feed((site_dir / page).read_text())
         for img in images.imgs:
-            if not img["src"].startswith("assets/"):
+            if not img.get("src", "").startswith("assets/"):
                 continue  # Material's own, and the notebook's inline plots
             assert len(img.get("alt", "")) > 20, (page, img["src"])
             assert img.get("width", "").isdigit() and img.get("height", "").isdigit(), img["src"]

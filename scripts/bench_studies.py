@@ -1,0 +1,93 @@
+"""Benchmark: the statistics of every setting, batched against the lesson's loop.
+
+    python scripts/bench_studies.py [--loop-seeds K] [--repeat R]
+
+Times, in fresh processes (cold: imports included, nothing cached), `studies.train_many` for
+every mini-batch setting of the experiments table and every study the figures add (the
+samplers, the long lr 1 run), all of their seeds: first in one process, then split over two
+processes as the asset build's two workers would run them. The loop (`training.train`, one
+seed at a time) is timed on K seeds per setting and scaled to the full count: running it on
+all of them takes minutes. Prints medians of R runs and the ratio. Numbers come from this
+machine, now: run it, don't quote it.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+TARGET_S = 5.0  # 200 seeds of every setting, cold, on two cores
+
+CHILD = r"""
+import json, sys, time
+start = time.perf_counter()
+import torch
+from sgd_lib.assets import plan
+from sgd_lib.data import make_data
+from sgd_lib.experiments import study_seeds
+from sgd_lib.studies import train_many
+from sgd_lib.training import train
+part, parts, loop_seeds = (int(v) for v in sys.argv[1:4])
+settings = sorted({e for job in plan() for e in job.runs if e.seeds > 1},
+                  key=lambda e: (e.steps, e.slug, e.sampler))
+mine = settings[part::parts]
+data = make_data()
+imported = time.perf_counter()
+if loop_seeds:
+    seeds = 0
+    for e in mine:
+        for s in study_seeds(e)[:loop_seeds]:
+            train(data, e.__class__(**{**e.__dict__, "seed": s, "seeds": 1}))
+            seeds += 1
+    scale = sum(e.seeds for e in mine) / seeds
+else:
+    for e in mine:
+        train_many(data, e)
+    scale = 1.0
+done = time.perf_counter()
+print(json.dumps({"settings": len(mine), "seeds": sum(e.seeds for e in mine),
+                  "import_s": imported - start, "work_s": (done - imported) * scale,
+                  "total_s": imported - start + (done - imported) * scale}))
+"""
+
+
+def run(part: int, parts: int, loop_seeds: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(part), str(parts), str(loop_seeds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def timed(parts: int, loop_seeds: int = 0) -> tuple[float, dict]:
+    """Wall seconds for `parts` processes started together, and the first one's report."""
+    start = time.perf_counter()
+    children = [run(p, parts, loop_seeds) for p in range(parts)]
+    reports = [json.loads(c.communicate()[0]) for c in children]
+    wall = time.perf_counter() - start
+    if loop_seeds:  # the loop's work was scaled: its wall time is the slowest part's total
+        wall = max(r["total_s"] for r in reports)
+    return wall, reports[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loop-seeds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    one = [timed(1)[0] for _ in range(args.repeat)]
+    two = [timed(2)[0] for _ in range(args.repeat)]
+    report = timed(1)[1]
+    loop = timed(1, args.loop_seeds)[0]
+    print(f"settings: {report['settings']}, seeds in all: {report['seeds']}")
+    print(f"batched, 1 process : median {statistics.median(one):.2f} s (cold, imports included)")
+    print(f"batched, 2 processes: median {statistics.median(two):.2f} s  target <= {TARGET_S} s")
+    print(f"loop, 1 process     : {loop:.1f} s (timed on {args.loop_seeds} seeds per setting,")
+    print("                      scaled to all of them)")
+    print(f"loop / batched (1 process): {loop / statistics.median(one):.1f}x")
+
+
+if __name__ == "__main__":
+    main()

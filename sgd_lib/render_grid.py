@@ -1,0 +1,143 @@
+"""Several runs side by side on one clock: every frame shows the same step in every panel."""
+
+import math
+from dataclasses import dataclass
+
+import torch
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+from sgd_lib.animate import Animation, Blitter
+from sgd_lib.canvas import DPI, Headline, figure
+from sgd_lib.data import Data
+from sgd_lib.render_fit import (
+    NO_POINTS,
+    X_VIEW,
+    batch_xy,
+    durations,
+    line_xy,
+    line_y,
+    mark_batches,
+    pin_off_view,
+    readout,
+    settings_label,
+    y_view,
+)
+from sgd_lib.theme import Theme
+from sgd_lib.training import History
+
+GRID_WIDTH = 800  # pixels: about what a page shows, so a desktop does not shrink the text
+MAX_COLUMNS = 4  # panels ~175 px wide: a phone shows them at ~75, the text still legible
+CELL_HEIGHT = 290  # pixels per row of panels: settings, panel, step and MSE
+HEADER = 80  # pixels above the panels: the title and the legend
+TEXT_PT = 14  # the settings, step and MSE under each panel: large for the panel's size
+LINE_PX = round(TEXT_PT * 1.4 * DPI / 72)  # one line of that text, in pixels
+LABEL_PX, READOUT_PX = 2 * LINE_PX + 4, 2 * LINE_PX + 14  # a cell's text above and below
+
+
+def shared_steps(histories: list[History], frames: int) -> list[int]:
+    """The clock: steps 0, u, 2u, … to the longest run's end, u = ceil(its steps / (frames - 1)):
+    every tick is the same number of updates in every panel (the last tick may be fewer)."""
+    last = max(h.steps_run for h in histories)
+    every = max(1, math.ceil(last / (frames - 1)))
+    return [min(k * every, last) for k in range(math.ceil(last / every) + 1)]
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """Rows and columns: one row of up to MAX_COLUMNS panels, else rows filled evenly."""
+    rows = math.ceil(count / MAX_COLUMNS)
+    return rows, math.ceil(count / rows)
+
+
+@dataclass
+class _Panel:
+    """One run's moving parts."""
+
+    h: History
+    line: Line2D  # the fitted line
+    batch: PathCollection | None  # rings on the batch that made the step shown; None for GD
+    away: Text  # where the line is, when it has left the view
+    note: Text  # "diverged at step N", once the run has ended so
+
+    def moving(self) -> list:
+        return [a for a in (self.batch, self.line, self.note, self.away) if a is not None]
+
+
+def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme) -> _Panel:
+    """The still parts of a small fit plot, and its moving parts at step 0."""
+    ax.set(xlim=X_VIEW, ylim=y_view(data), xticklabels=[], yticklabels=[])
+    ax.tick_params(length=0)
+    ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=8, color=theme.data, label="data",
+               zorder=2)  # fmt: skip
+    ax.plot(X_VIEW, line_y(torch.tensor(data.spec.a_true)), color=theme.truth, lw=1.2,
+            ls="--", label="true line")  # fmt: skip
+    (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
+                      lw=2, antialiased=False, gid="fit")  # fmt: skip
+    batch = mark_batches(ax, h, theme, s=24)
+    note = ax.text(0.5, 0.22, f"diverged at\nstep {h.diverged_at}", color=theme.alarm,
+                   transform=ax.transAxes, ha="center", va="center", fontsize=TEXT_PT,
+                   weight="bold", visible=False, gid="diverged")  # fmt: skip
+    away = ax.text(0.04, 0.97, "", color=theme.fit, transform=ax.transAxes, ha="left",
+                   fontsize=12, weight="bold", visible=False, gid="off-view")  # fmt: skip
+    return _Panel(h, line, batch, away, note)
+
+
+def animate_grid(histories: list[History], data: Data, theme: Theme, title: str) -> Animation:
+    """One small fit panel per run, all on one clock (`Animation.steps`); a run that ends
+    sooner holds its last step, and says so if it diverged. The first run's `frames` and
+    `frame_ms` set the clock."""
+    e = histories[0].experiment
+    steps = shared_steps(histories, e.frames)
+    rows, cols = grid_shape(len(histories))
+    w, h_px = size = (GRID_WIDTH, HEADER + rows * CELL_HEIGHT)
+    cell_w = w / cols
+
+    def at(left, top):  # pixels from the top left -> fractions of the figure from the bottom
+        return left / w, 1 - top / h_px
+
+    with figure(theme, size) as fig:
+        fig.text(*at(12, 8), title, va="top", ha="left", weight="bold")
+        panels, fields = [], []
+        for i, h in enumerate(histories):
+            row, col = divmod(i, cols)
+            left, top = col * cell_w + 12, HEADER + row * CELL_HEIGHT
+            x0, y0 = at(left, top + CELL_HEIGHT - READOUT_PX)
+            ax = fig.add_axes((x0, y0, (cell_w - 24) / w,
+                               (CELL_HEIGHT - LABEL_PX - READOUT_PX) / h_px))  # fmt: skip
+            # The settings on two lines: the panel is too narrow for one.
+            fig.text(*at(left, top), settings_label(h).replace(", lr", ",\nlr"), va="top",
+                     ha="left", fontsize=TEXT_PT, linespacing=1.15)  # fmt: skip
+            below = top + CELL_HEIGHT - READOUT_PX + 6
+            fields += [(left / w, below / h_px), (left / w, (below + LINE_PX) / h_px)]
+            panels.append(_draw_panel(ax, h, data, theme))
+        # One legend for all: the first panel's parts, and the rings if any panel has them.
+        legend = dict(zip(*reversed(fig.axes[0].get_legend_handles_labels()), strict=True))
+        for p in panels:
+            if p.batch is not None:
+                legend.setdefault(p.batch.get_label(), p.batch)
+        fig.legend(list(legend.values()), list(legend.keys()), loc="upper left",
+                   bbox_to_anchor=at(4, 34), ncols=len(legend), fontsize=13,
+                   columnspacing=1.2, handletextpad=0.5, markerscale=1.5)  # fmt: skip
+        headline = Headline(theme, size, fontsize=TEXT_PT, fields=fields)
+        blitter = Blitter(fig, [a for p in panels for a in p.moving()], headline,
+                          theme.palette())  # fmt: skip
+
+        view = y_view(data)
+
+        def states():
+            for shared in steps:
+                texts: list[str] = []
+                for p in panels:
+                    t = min(shared, p.h.steps_run)  # a run that has ended holds its end
+                    blitter.snap(p.line, line_xy(p.h.params[t]))
+                    if p.batch is not None:  # no rings once a run has ended: no update made it
+                        p.batch.set_offsets(batch_xy(p.h, data, t) if t == shared else NO_POINTS)
+                    pin_off_view(p.away, p.h.params[t], view, short=True)
+                    p.note.set_visible(p.h.diverged and t == p.h.steps_run)
+                    step, mse = readout(p.h, t)
+                    texts += [f"{step} (end)" if t < shared else step, mse]
+                yield tuple(texts)
+
+        return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)

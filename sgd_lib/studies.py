@@ -1,0 +1,138 @@
+"""Studies: one setting trained over many seeds at once, and what those runs say together.
+
+A single run of SGD is one draw of its batches; whether it looks fast or slow is partly luck.
+The site's comparisons show the median and the 10-90% band over hundreds of seeds, and the
+one run each setting animates is a typical seed, chosen by SEED_RULE, never a lucky one.
+
+`train_many` runs every seed of a setting in one tensor operation per update. It draws each
+seed's batches exactly as `training.train` does (the same generator, the same numbers, the
+same rows) and makes the same update, so seed by seed it gives the loop's parameters: a test
+holds it to that.
+"""
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from sgd_lib.data import Data
+from sgd_lib.experiments import Experiment, study_seeds
+from sgd_lib.loss import least_squares, mse
+from sgd_lib.training import A0, BLOWUP
+
+# What decides which seed a setting animates: words for the manifest and the pages.
+SEED_RULE = "closest to the median: smallest mean distance to the median loss curve (log scale)"
+BAND = (0.1, 0.5, 0.9)  # the quantiles every comparison shows: 10%, median, 90%
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """Every seed of one setting. A run that diverged keeps its last sane parameters, and its
+    loss counts as the blow-up bound from the update it was stopped at (so that medians and
+    bands stay finite and a diverged run sits at the top of every picture)."""
+
+    experiment: Experiment
+    seeds: list[int]
+    params: torch.Tensor  # (S, T+1, 2)
+    loss: torch.Tensor  # (S, T+1): full-data MSE, the bound after a divergence
+    diverged_at: torch.Tensor  # (S,): the update that left the sane region; 0 if none did
+    limit: float  # the blow-up bound, BLOWUP times the initial guess's MSE
+    ols: torch.Tensor  # (2,) the least-squares answer, float64
+
+    def band(self, values: torch.Tensor | None = None) -> torch.Tensor:
+        """The 10%, 50% and 90% quantiles over seeds of `values` (S, ...): shape (3, ...).
+        Quantiles are values some seed had ("lower"): no averaging with an infinity."""
+        v = (self.loss if values is None else values).double()
+        q = torch.tensor(BAND, dtype=torch.float64)
+        return torch.quantile(v, q, dim=0, interpolation="lower")
+
+    def distance(self) -> torch.Tensor:
+        """(S, T+1): each seed's distance from the least-squares answer at every step."""
+        return (self.params.double() - self.ols).norm(dim=-1)
+
+    def typical(self) -> int:
+        """The index of the seed SEED_RULE picks: the smallest mean absolute difference, over
+        steps, between its log loss and the median log loss (ties: the first seed)."""
+        log = self.loss.double().log()
+        median = torch.quantile(log, 0.5, dim=0, interpolation="lower")
+        return int((log - median).abs().mean(dim=1).argmin())
+
+
+def batches_for(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
+    """(steps, batch_size): the rows `train` draws for a run with this seed, all in one call.
+    A generator gives the same numbers whether drawn n at a time or k × n at once."""
+    g = torch.Generator().manual_seed(seed)
+    if sampler == "random":
+        return torch.rand(steps, n, generator=g).topk(batch_size, dim=1, largest=False).indices
+    per_epoch = n // batch_size
+    epochs = -(-steps // per_epoch)
+    order = torch.rand(epochs, n, generator=g).argsort(dim=1, stable=True)
+    cut = order[:, : per_epoch * batch_size].reshape(epochs * per_epoch, batch_size)
+    return cut[:steps]
+
+
+def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = None) -> Study:
+    """Train `experiment` once per seed (by default its study seeds), all seeds at once."""
+    e = experiment
+    seeds = study_seeds(e) if seeds is None else list(seeds)
+    x, y = data.x, data.y
+    n, S, T = len(y), len(seeds), e.steps
+    a = torch.tensor(A0).repeat(S, 1)  # (S, 2)
+    with torch.no_grad():
+        start = mse(x @ torch.tensor(A0), y).item()
+    limit = BLOWUP * start
+    if e.batch_size is None:
+        rows = torch.arange(n).expand(S, T, n)  # gradient descent: every row, every update
+        size = n
+    else:
+        rows = torch.stack([batches_for(n, e.batch_size, T, s, e.sampler) for s in seeds])
+        size = e.batch_size
+    params = torch.empty(S, T + 1, 2)
+    loss = torch.empty(S, T + 1)
+    params[:, 0], loss[:, 0] = a, start
+    alive = torch.ones(S, dtype=torch.bool)
+    diverged_at = torch.zeros(S, dtype=torch.long)
+    for t in range(1, T + 1):
+        idx = rows[:, t - 1]
+        xb, yb = x[idx], y[idx]  # (S, B, 2), (S, B)
+        # The gradient of the batch MSE, written as autograd computes it for the loop:
+        # d/dŷ mean((ŷ - y)²) = (1/B) · 2(ŷ - y), then back through ŷ = x_b @ a.
+        residual = (xb @ a.unsqueeze(-1)).squeeze(-1) - yb
+        upstream = torch.full_like(residual, 1 / size) * (2 * residual)
+        grad = (xb.transpose(1, 2) @ upstream.unsqueeze(-1)).squeeze(-1)
+        stepped = a - e.lr * grad
+        full = ((stepped @ x.T - y) ** 2).mean(dim=1)
+        sane = alive & torch.isfinite(full) & (full <= limit)
+        diverged_at[alive & ~sane] = t
+        alive = sane
+        a = torch.where(alive.unsqueeze(1), stepped, a)
+        params[:, t] = a
+        loss[:, t] = torch.where(alive, full, torch.tensor(limit))
+    return Study(e, seeds, params, loss, diverged_at, limit, least_squares(x, y))
+
+
+def typical_experiment(study: Study) -> Experiment:
+    """The setting with its animated seed: the one SEED_RULE picks."""
+    return replace(study.experiment, seed=study.seeds[study.typical()])
+
+
+def _round(v: float) -> float:
+    return round(v, 10)  # as summary() does: digits that mean something, byte-identical output
+
+
+def statistics(study: Study) -> dict:
+    """What the study adds to a run's results in the manifest: plain, finite numbers."""
+    last = study.loss[:, -1]
+    final_distance = study.distance()[:, -1]
+    diverged = study.diverged_at > 0
+    return {
+        "seeds": len(study.seeds),
+        "seed_rule": SEED_RULE,
+        # [10%, median, 90%] over seeds, at the last update
+        "loss_band": [_round(v) for v in study.band(last).tolist()],
+        "distance_band": [_round(v) for v in study.band(final_distance).tolist()],
+        "diverged_share": _round(diverged.double().mean().item()),
+        # the median update at which the runs that diverged were stopped; None if none did
+        "diverged_at_median": (
+            int(study.diverged_at[diverged].median().item()) if diverged.any() else None
+        ),
+    }

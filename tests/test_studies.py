@@ -1,0 +1,114 @@
+"""Many seeds at once, held to the lesson's loop; and the physics the pages teach, on the
+data the site uses."""
+
+import numpy as np
+import pytest
+import torch
+
+from sgd_lib import Experiment, train
+from sgd_lib.experiments import EXPERIMENTS, SAMPLERS, study_seeds
+from sgd_lib.loss import least_squares, mse
+from sgd_lib.render_studies import floor, gd_curves, hessian
+from sgd_lib.studies import SEED_RULE, statistics, train_many, typical_experiment
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize(
+    "lr, batch_size, steps",
+    [(0.1, 1, 100), (0.1, 16, 100), (0.01, 7, 300), (1.0, 4, 100), (0.1, 64, 50), (0.1, None, 60)],
+)
+def test_the_batched_trainer_is_the_loop_seed_by_seed(data, lr, batch_size, steps, sampler):
+    e = Experiment(lr=lr, batch_size=batch_size, steps=steps, sampler=sampler, seeds=12)
+    seeds = study_seeds(e)
+    study = train_many(data, e)
+    assert study.seeds == seeds
+    for i, seed in enumerate(seeds):
+        h = train(data, Experiment(lr, batch_size, steps, seed=seed, sampler=sampler))
+        t = h.steps_run
+        # the same batches, the same updates: the same parameters, to within 1e-6
+        torch.testing.assert_close(study.params[i, : t + 1], h.params, atol=1e-6, rtol=0)
+        torch.testing.assert_close(study.loss[i, : t + 1], h.loss, atol=1e-6, rtol=1e-6)
+        assert (study.diverged_at[i].item() or None) == h.diverged_at
+        if h.diverged:  # frozen at its last sane parameters, its loss at the bound after
+            assert (study.params[i, t:] == h.params[-1]).all()
+            assert (study.loss[i, t + 1 :] == study.limit).all()
+    if lr == 1.0 and batch_size == 4:
+        assert (study.diverged_at > 0).any() and (study.diverged_at == 0).any()  # both kinds
+
+
+def test_the_epoch_sampler_visits_every_point_once_per_epoch(data):
+    h = train(data, Experiment(lr=0.1, batch_size=16, steps=12, sampler="epoch", seed=5))
+    per_epoch = 100 // 16
+    for epoch in range(2):
+        rows = h.batches[epoch * per_epoch : (epoch + 1) * per_epoch].flatten().tolist()
+        assert len(rows) == len(set(rows)) == per_epoch * 16  # no point twice in an epoch
+    random = train(data, Experiment(lr=0.1, batch_size=16, steps=12, seed=5))
+    assert not torch.equal(random.batches, h.batches)
+
+
+def test_batch_sizes_draw_independent_seeds():
+    sgd = [e for e in EXPERIMENTS if e.batch_size is not None]
+    seeds = {}
+    for e in sgd:
+        assert len(study_seeds(e)) == e.seeds >= 100
+        seeds.setdefault(e.batch_size, set(study_seeds(e)))
+        assert set(study_seeds(e)) == seeds[e.batch_size]  # one batch size: the same draws
+    sizes = sorted(seeds)
+    for i, a in enumerate(sizes):
+        for b in sizes[i + 1 :]:
+            assert not seeds[a] & seeds[b], (a, b)  # two batch sizes: no seed in common
+
+
+def test_the_animated_seed_satisfies_its_rule(data):
+    e = Experiment(lr=0.1, batch_size=2, steps=60, seeds=50)
+    study = train_many(data, e)
+    chosen = typical_experiment(study)
+    log = study.loss.double().log()
+    median = torch.quantile(log, 0.5, dim=0, interpolation="lower")
+    score = (log - median).abs().mean(dim=1)
+    # no seed is closer to the median curve than the chosen one
+    assert score[study.seeds.index(chosen.seed)] == score.min()
+    # ...and the rule is not "the luckiest": the chosen run's final loss is not the lowest
+    assert study.loss[study.seeds.index(chosen.seed), -1] > study.loss[:, -1].min()
+    stats = statistics(study)
+    assert stats["seeds"] == 50 and stats["seed_rule"] == SEED_RULE
+    low, mid, high = stats["loss_band"]
+    assert low <= mid <= high
+
+
+# ---- physics, on the site's data ---------------------------------------------------------
+
+
+def test_gradient_descent_converges_below_two_over_lambda_max_and_diverges_above(data):
+    lam_max = torch.linalg.eigvalsh(hessian(data))[-1].item()
+    edge = 2 / lam_max
+    below, above = edge * 0.98, edge * 1.02
+    _, distances = gd_curves(data, np.array([below, above]), 3000)
+    assert distances[0, -1] < 1e-3  # just below the bound: at the answer, slowly
+    assert distances[1, -1] > 1e3 * distances[1, 0]  # just above: flung away
+    # the site's default runs: lr 1 is past the edge, full batch and all
+    assert lam_max * 1.0 > 2
+    assert train(data, Experiment(lr=1.0, steps=1000)).diverged
+
+
+def test_the_floor_is_the_least_squares_mse_and_no_run_gets_under_it(data):
+    ols = least_squares(data.x, data.y)
+    here = floor(data)
+    assert here == pytest.approx(mse(data.x.double() @ ols, data.y.double()).item())
+    # the least-squares line is the lowest point: nudging it any way raises the loss
+    for nudge in ([1e-3, 0], [0, 1e-3], [-1e-3, 1e-3]):
+        moved = ols + torch.tensor(nudge, dtype=torch.float64)
+        assert mse(data.x.double() @ moved, data.y.double()).item() > here
+    study = train_many(data, Experiment(lr=0.1, batch_size=8, steps=100, seeds=40))
+    assert (study.loss.double() >= here - 1e-6).all()
+
+
+def test_a_one_point_batch_overshoots_at_lr_1(data):
+    # A single point's curvature along its own row is 2(1 + x²) >= 2: at lr 1, one step on
+    # that point lands at least as far on the other side of its own best line.
+    for i in range(0, 100, 7):
+        x_i, y_i = data.x[i].double(), data.y[i].double()
+        a = torch.tensor([0.5, -2.0], dtype=torch.float64)
+        before = (x_i @ a - y_i).item()
+        after = (x_i @ (a - 1.0 * 2 * x_i * before) - y_i).item()
+        assert after * before < 0 and abs(after) >= abs(before)
