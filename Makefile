@@ -42,9 +42,11 @@ site: venv
 assets: venv
 	$(BIN)/python scripts/build_assets.py
 
-# Our renderer against the seed-style one, in one run: seconds and bytes per GIF, and ratios.
+# Our renderer against the seed-style one, in one run: seconds and bytes per GIF, and ratios;
+# then the statistics of every setting, batched, against the lesson's loop.
 bench: venv
 	$(BIN)/python scripts/bench_render.py
+	$(BIN)/python scripts/bench_studies.py
 
 lint: venv
 	$(BIN)/ruff check .

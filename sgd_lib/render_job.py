@@ -2,6 +2,8 @@
 
 from functools import cache, lru_cache
 
+import torch
+
 from sgd_lib.assets import SHARED, Job
 from sgd_lib.data import Data, make_data
 from sgd_lib.encode import gif_bytes, png_bytes, to_image
@@ -28,6 +30,10 @@ from sgd_lib.theme import THEMES
 from sgd_lib.training import History, summary, train
 
 Encoded = tuple[bytes, tuple[int, int], int]  # file bytes, (width, height), frame count
+
+# The tensors here are tiny: a second thread per process only contends with the other
+# workers for the same cores (a two-worker build ran twice as slow as one process).
+torch.set_num_threads(1)
 
 
 @cache

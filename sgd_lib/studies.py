@@ -57,9 +57,23 @@ class Study:
         return int((log - median).abs().mean(dim=1).argmin())
 
 
+_DRAWN: dict[tuple, torch.Tensor] = {}  # (n, batch size, seed, sampler) -> rows drawn so far
+
+
 def batches_for(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
-    """(steps, batch_size): the rows `train` draws for a run with this seed, all in one call.
-    A generator gives the same numbers whether drawn n at a time or k × n at once."""
+    """(steps, batch_size): the rows `train` draws for a run with this seed. The learning
+    rates of one batch size share their seeds, so what was drawn for a longer run is reused:
+    a generator gives the same numbers whether drawn n at a time or k × n at once."""
+    key = (n, batch_size, seed, sampler)
+    drawn = _DRAWN.get(key)
+    if drawn is None or len(drawn) < steps:
+        if len(_DRAWN) > 20_000:  # a few settings' worth; the build needs no more at once
+            _DRAWN.clear()
+        drawn = _DRAWN[key] = _draw(n, batch_size, steps, seed, sampler)
+    return drawn[:steps]
+
+
+def _draw(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     if sampler == "random":
         return torch.rand(steps, n, generator=g).topk(batch_size, dim=1, largest=False).indices
@@ -91,22 +105,23 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     params[:, 0], loss[:, 0] = a, start
     alive = torch.ones(S, dtype=torch.bool)
     diverged_at = torch.zeros(S, dtype=torch.long)
+    bound = torch.tensor(limit)
     for t in range(1, T + 1):
         idx = rows[:, t - 1]
         xb, yb = x[idx], y[idx]  # (S, B, 2), (S, B)
         # The gradient of the batch MSE, written as autograd computes it for the loop:
         # d/dŷ mean((ŷ - y)²) = (1/B) · 2(ŷ - y), then back through ŷ = x_b @ a.
         residual = (xb @ a.unsqueeze(-1)).squeeze(-1) - yb
-        upstream = torch.full_like(residual, 1 / size) * (2 * residual)
+        upstream = (2 * residual).mul_(1 / size)
         grad = (xb.transpose(1, 2) @ upstream.unsqueeze(-1)).squeeze(-1)
         stepped = a - e.lr * grad
         full = ((stepped @ x.T - y) ** 2).mean(dim=1)
-        sane = alive & torch.isfinite(full) & (full <= limit)
-        diverged_at[alive & ~sane] = t
+        sane = alive & (full <= limit)  # NaN and inf fail the comparison too
+        diverged_at = torch.where(alive & ~sane, t, diverged_at)
         alive = sane
         a = torch.where(alive.unsqueeze(1), stepped, a)
         params[:, t] = a
-        loss[:, t] = torch.where(alive, full, torch.tensor(limit))
+        loss[:, t] = torch.where(alive, full, bound)
     return Study(e, seeds, params, loss, diverged_at, limit, least_squares(x, y))
 
 
