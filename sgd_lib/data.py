@@ -1,4 +1,5 @@
-"""The lesson's data: points scattered around a line, with a column of ones for the bias."""
+"""The lesson's kind of data: points scattered around a line, with a column of ones for the
+bias. The default settings are the 2019 write-up's (see DataSpec)."""
 
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ class Data:
 
 
 def make_data(spec: DataSpec = DataSpec()) -> Data:
-    """Build the lesson's points: y = x @ a_true + noise."""
+    """Build the points: y = x @ a_true + noise."""
     g = torch.Generator().manual_seed(spec.seed)
     n = spec.n
     # --8<-- [start:data]

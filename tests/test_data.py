@@ -84,3 +84,17 @@ def test_least_squares_recovers_an_exact_line():
     torch.testing.assert_close(
         least_squares(d.x, d.y), torch.tensor([-2.0, 0.5], dtype=torch.float64), atol=1e-6, rtol=0
     )
+
+
+def test_the_product_only_works_one_way_round(data):
+    # What the data page says of shapes: x @ a gives one prediction per point; a @ x is a
+    # shape error (the 2 entries of a cannot meet the 100 rows of x).
+    a = torch.tensor([3.0, 10.0])
+    assert (data.x @ a).shape == (100,)
+    assert data.x.dim() == 2 and a.dim() == 1 and mse_rank0(data, a) == 0
+    with pytest.raises(RuntimeError):
+        a @ data.x
+
+
+def mse_rank0(data, a) -> int:
+    return ((data.x @ a - data.y) ** 2).mean().dim()  # the loss is rank 0: one number

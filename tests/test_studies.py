@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from sgd_lib import Experiment, train
-from sgd_lib.experiments import EXPERIMENTS, SAMPLERS, study_seeds
+from sgd_lib import Experiment, find, train
+from sgd_lib.data import make_data
+from sgd_lib.experiments import EXPERIMENTS, SAMPLERS, DataSpec, study_seeds
 from sgd_lib.loss import least_squares, mse
-from sgd_lib.render_studies import floor, gd_curves, hessian
+from sgd_lib.render_studies import UNIFORM, floor, gd_curves, hessian, jitter_facts
 from sgd_lib.studies import SEED_RULE, statistics, train_many, typical_experiment
 
 
@@ -44,6 +45,17 @@ def test_the_epoch_sampler_visits_every_point_once_per_epoch(data):
         assert len(rows) == len(set(rows)) == per_epoch * 16  # no point twice in an epoch
     random = train(data, Experiment(lr=0.1, batch_size=16, steps=12, seed=5))
     assert not torch.equal(random.batches, h.batches)
+
+
+def test_shuffled_epochs_end_closer_than_fresh_random_batches(data):
+    # What the mini-batch page says of the two samplers, over all the seeds of the table's
+    # settings: epochs end closer to the answer, and by more at batch size 16 than at 1.
+    def median_distance(bs, sampler):
+        study = train_many(data, Experiment(0.1, bs, seeds=200, sampler=sampler))
+        return study.band(study.distance()[:, -1])[1].item()
+
+    gaps = {bs: median_distance(bs, "random") / median_distance(bs, "epoch") for bs in (1, 16)}
+    assert 1 < gaps[1] < gaps[16]
 
 
 def test_batch_sizes_draw_independent_seeds():
@@ -112,3 +124,34 @@ def test_a_one_point_batch_overshoots_at_lr_1(data):
         before = (x_i @ a - y_i).item()
         after = (x_i @ (a - 1.0 * 2 * x_i * before) - y_i).item()
         assert after * before < 0 and abs(after) >= abs(before)
+
+
+def test_the_floor_over_data_draws_and_the_uncentred_noise():
+    # What the gradient-descent page says of the floor: below each draw's own noise mean
+    # square (the best line absorbs part of the noise), and σ²(n-2)/n on average.
+    floors, noise_ms = [], []
+    for seed in range(200):
+        d = make_data(DataSpec(seed=seed))
+        noise = d.y.double() - d.x.double() @ torch.tensor(d.spec.a_true, dtype=torch.float64)
+        floors.append(floor(d))
+        noise_ms.append((noise**2).mean().item())
+    assert all(f <= m + 1e-9 for f, m in zip(floors, noise_ms, strict=True))
+    expected = 0.6**2 * 98 / 100
+    assert abs(np.mean(floors) - expected) < 3 * np.std(floors) / np.sqrt(200)
+    # The write-ups' uniform noise has mean 1/2: the least-squares intercept lands near 2.5.
+    uniform = make_data(UNIFORM)
+    intercept = least_squares(uniform.x, uniform.y)[1].item()
+    assert 2.3 < intercept < 2.7 and UNIFORM.a_true[1] == 2.0
+
+
+def test_the_ball_shrinks_about_as_one_over_the_root_of_the_batch(data):
+    # What the batch-size page says: up to batch size 16, the median final distance falls
+    # about as batch_size ** -0.5 at both learning rates, and is smaller at the smaller lr.
+    by_lr = {
+        lr: [train_many(data, find(Experiment(lr, bs).slug)) for bs in (1, 2, 4, 8, 16)]
+        for lr in (0.01, 0.1)
+    }
+    facts = jitter_facts(by_lr)
+    for lr in (0.01, 0.1):
+        assert -0.65 < facts[f"lr{lr:g}_bs_exponent"] < -0.35
+    assert facts["distance_ratio_min"] > 1
