@@ -70,9 +70,10 @@ def _mark_divergence(ax: Axes, h: History, x: float, theme: Theme) -> None:
     room_right = (
         ax.transScale.transform((x, 1))[0] < ax.transScale.transform(((left + right) / 2, 1))[0]
     )
-    ax.annotate(f"diverged at step {h.diverged_at}", (x, y), xytext=(10 if room_right else -10, 0),
-                textcoords="offset points", ha="left" if room_right else "right", va="center",
-                color=theme.alarm, fontsize=13, weight="bold")  # fmt: skip
+    ax.annotate(f"stopped: update {h.diverged_at} blew up", (x, y),
+                xytext=(10 if room_right else -10, 0), textcoords="offset points",
+                ha="left" if room_right else "right", va="center", color=theme.alarm,
+                fontsize=13, weight="bold")  # fmt: skip
 
 
 def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
@@ -87,7 +88,8 @@ def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
             ax.fill_between(np.arange(len(low)), low, high, color=theme.muted, alpha=0.25, lw=0,
                             label=f"10-90% of {len(study.seeds)} seeds")  # fmt: skip
         if h.experiment.batch_size is not None and h.steps_run:
-            ax.plot(steps[1:], h.batch_loss.tolist(), color=theme.batch, lw=1, alpha=0.45,
+            # Update t measures its batch's loss at the line of step t-1: drawn there.
+            ax.plot(steps[:-1], h.batch_loss.tolist(), color=theme.batch, lw=1, alpha=0.45,
                     label="batch MSE (what each update saw)")  # fmt: skip
         name = f"full-data MSE, seed {h.experiment.seed}" if h.experiment.batch_size else None
         ax.plot(steps, h.loss.tolist(), color=theme.fit, label=name or "full-data MSE")

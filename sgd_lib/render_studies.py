@@ -77,6 +77,7 @@ def lr_range_facts(data: Data) -> dict:
     _, dist = gd_curves(data, LR_GRID, k)
     near = LR_GRID[dist[:, k] < NEAR]
     at_01 = gd_curves(data, np.array([0.1]), k)[1][0, k]
+    slow = gd_curves(data, np.array([0.01]), 1000)[1][0, 1000]
     long = train(data, Experiment(lr=1.0, steps=1000))
     short = train(data, Experiment(lr=1.0, steps=100))
     return {
@@ -92,6 +93,7 @@ def lr_range_facts(data: Data) -> dict:
         "k_mid": RANGE_UPDATES[1],
         "k_last": RANGE_UPDATES[2],
         "lr01_distance_30": _r(at_01),
+        "lr001_distance_1000": _r(slow),  # gradient descent at lr 0.01: still converging
         "lr1_loss_100": _r(short.loss[-1].item()),
         "lr1_diverged_at": long.diverged_at,
         "lr1_steps": long.experiment.steps,
@@ -217,7 +219,8 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
     plot on the site reads the same way."""
     colors = theme.sweep_colors(len(studies))
     with figure(theme, COMPARE_SIZE) as fig:
-        fig.subplots_adjust(left=0.12, right=0.78, bottom=0.14, top=0.9)
+        fig.subplots_adjust(left=0.12, right=0.74 if by == "sampler" else 0.78, bottom=0.14,
+                            top=0.9)  # fmt: skip
         ax = fig.add_subplot()
         top = max(s.limit for s in studies)
         for s, color in zip(studies, colors, strict=True):
@@ -244,7 +247,7 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
             if longest > 200:
                 ax.set_xscale("symlog", linthresh=10, linscale=0.5)
             ax.set_xlim(0, longest)
-            ax.set_xlabel("update")
+            ax.set_xlabel("step (0: the initial guess)")
         ax.set_ylabel("MSE, full data")
         ax.set_title(title, loc="left")
         seeds = max(len(s.seeds) for s in studies)
@@ -327,7 +330,7 @@ def plot_jitter(by_lr: dict[float, list[Study]], gd_distance: float, theme: Them
 
 def gd_facts(data: Data, gd: Experiment, lr1_long: Study | None) -> dict:
     """Why the intercept comes first, and what a learning rate of 1 does to single points."""
-    h = train(data, gd)
+    h = train(data, replace(gd, steps=max(gd.steps, LATER)))
     ols = least_squares(data.x, data.y)
     off = (h.params.double() - ols).abs()  # (T+1, 2): slope's and intercept's distance
 

@@ -177,7 +177,10 @@ def test_num_fills_a_number_from_the_run(manifest):
         ("{{ num gd-lr0.1 loss >999999999 }}", "bad format '>999999999'"),
         ("{{ num gd-lr0.1 loss s }}", "bad format 's'"),
         ("{{ num gd-lr0.1 params }}", "the value is a list, not a number; name one element"),
-        ("{{ sweep data lr }}", "no shared figure 'data' that draws runs; there are: compare-lr"),
+        (
+            "{{ sweep data lr }}",
+            "no shared figure 'data' that draws runs; there are: grid-lr, grid-bs, compare-lr",
+        ),
         ("{{ grid guess }}", "no shared figure 'guess' that draws runs"),
         ("{{ }}", "unknown command; use one of num"),
         ('{{ fig "unclosed }}', "No closing quotation"),
@@ -277,4 +280,4 @@ def test_figures_have_alt_text_size_and_lazy_loading(site_dir):
                 animated += 1
                 # What it shows and how it ends.
                 assert re.search(r"ends at slope|goes off the rails", img["alt"]), img["alt"]
-    assert animated >= 20
+    assert animated >= 15  # every run's in the explorer's and results' stead, the grids, ...

@@ -49,13 +49,14 @@ def test_the_epoch_sampler_visits_every_point_once_per_epoch(data):
 
 def test_shuffled_epochs_end_closer_than_fresh_random_batches(data):
     # What the mini-batch page says of the two samplers, over all the seeds of the table's
-    # settings: epochs end closer to the answer, and by more at batch size 16 than at 1.
+    # settings: after many passes (batch size 16) epochs end clearly closer to the answer;
+    # after a single pass (batch size 1) the two end close together.
     def median_distance(bs, sampler):
         study = train_many(data, Experiment(0.1, bs, seeds=200, sampler=sampler))
         return study.band(study.distance()[:, -1])[1].item()
 
     gaps = {bs: median_distance(bs, "random") / median_distance(bs, "epoch") for bs in (1, 16)}
-    assert 1 < gaps[1] < gaps[16]
+    assert gaps[16] > 1.3 and 0.8 < gaps[1] < 1.25
 
 
 def test_batch_sizes_draw_independent_seeds():
@@ -78,8 +79,14 @@ def test_the_animated_seed_satisfies_its_rule(data):
     log = study.loss.double().log()
     median = torch.quantile(log, 0.5, dim=0, interpolation="lower")
     score = (log - median).abs().mean(dim=1)
-    # no seed is closer to the median curve than the chosen one
-    assert score[study.seeds.index(chosen.seed)] == score.min()
+    final = study.loss[:, -1]
+    i = study.seeds.index(chosen.seed)
+    # it ends in the middle fifth of the seeds' final losses...
+    assert 0.35 <= (final < final[i]).double().mean() <= 0.6
+    # ...and no seed that also ends there is closer to the median curve
+    rank = final.argsort().argsort().double() / (len(final) - 1)
+    middle = (rank >= 0.38) & (rank <= 0.62)
+    assert score[i] <= score[middle].min() + 1e-12
     # ...and the rule is not "the luckiest": the chosen run's final loss is not the lowest
     assert study.loss[study.seeds.index(chosen.seed), -1] > study.loss[:, -1].min()
     stats = statistics(study)
@@ -155,3 +162,10 @@ def test_the_ball_shrinks_about_as_one_over_the_root_of_the_batch(data):
     for lr in (0.01, 0.1):
         assert -0.65 < facts[f"lr{lr:g}_bs_exponent"] < -0.35
     assert facts["distance_ratio_min"] > 1
+
+
+def test_batch_size_64_at_lr_1_goes_off_the_rails_given_time(data):
+    # What the learning-rate page says: none stopped within 100 updates, most within 1000.
+    short = train_many(data, Experiment(1.0, 64, steps=100, seeds=200))
+    long = train_many(data, Experiment(1.0, 64, steps=1000, seeds=200))
+    assert (short.diverged_at == 0).all() and (long.diverged_at > 0).double().mean() > 0.5
