@@ -84,7 +84,8 @@ def facts(job: Job, data: Data) -> dict | None:
 
 
 def jitter_studies(job: Job) -> dict[float, list[Study]]:
-    return {lr: [study(e) for e in job.runs if e.lr == lr] for lr in JITTER_LRS}
+    by_lr = {lr: [study(e) for e in job.runs if e.lr == lr] for lr in JITTER_LRS}
+    return {lr: studies for lr, studies in by_lr.items() if studies}  # a table may lack one
 
 
 def render(job: Job) -> tuple[list[Encoded], dict | None]:

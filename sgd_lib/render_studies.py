@@ -284,6 +284,8 @@ def jitter_facts(by_lr: dict[float, list[Study]]) -> dict:
             continue
         slope = np.polyfit(np.log([b for b, _ in small]), np.log([m for _, m in small]), 1)[0]
         out[f"lr{lr:g}_bs_exponent"] = _r(slope, 4)
+    if len(by_lr) < 2:  # a table with one of the learning rates: no ratio to take
+        return out | {"lr_ratio": None, "distance_ratio_min": None, "distance_ratio_max": None}
     low, high = sorted(by_lr)
     ratios: list[float] = []
     lows = {s.experiment.batch_size: s for s in by_lr[low]}

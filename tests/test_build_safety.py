@@ -86,10 +86,13 @@ def add_entries(out: Path, names: list[str], sha256: str | None = None) -> None:
 def test_the_schema_knows_every_field_the_build_writes(small, data):
     manifest = json.loads((small / MANIFEST).read_text())
     assert all(entry.keys() == FILE_FIELDS.keys() for entry in manifest["files"])
+    from sgd_lib.studies import statistics, train_many
     from sgd_lib.training import train
 
-    run = summary(train(data, SMALL[1]), data)
+    run = summary(train(data, SMALL[1]), data) | statistics(train_many(data, SMALL[1]))
     assert {**run, "key": "0" * 64}.keys() == RUN_FIELDS.keys()
+    assert all(run.keys() <= r.keys() for r in manifest["runs"].values())
+    assert all(set(f) > {"key"} for f in manifest["facts"].values())
 
 
 @pytest.mark.parametrize(
