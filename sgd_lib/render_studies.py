@@ -7,6 +7,7 @@ about the data's geometry, the floor or the learning-rate range is ever typed in
 
 import math
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import torch
@@ -70,6 +71,7 @@ def gd_curves(data: Data, lrs: np.ndarray, updates: int) -> tuple[np.ndarray, np
         return torch.stack(losses, 1).numpy(), torch.stack(distances, 1).numpy()
 
 
+@cache  # the facts, and each theme's figure, of one worker's Data (render_job caches it)
 def lr_range_facts(data: Data) -> dict:
     lam_min, lam_max = torch.linalg.eigvalsh(hessian(data)).tolist()
     edge = 2 / lam_max
@@ -132,11 +134,18 @@ def plot_lr_range(data: Data, theme: Theme) -> Image.Image:
 # ---- the floor: what the best line leaves, on this draw and over many draws ----------
 
 
+@cache
+def data_floors(spec: DataSpec) -> list[float]:
+    """The floor of every data draw 0 … DATA_SEEDS-1 with `spec`'s other settings: computed
+    once per worker, for the facts and for each theme's figure."""
+    return [floor(make_data(replace(spec, seed=s))) for s in range(DATA_SEEDS)]
+
+
 def floor_facts(data: Data) -> dict:
     spec = data.spec
     n = spec.n
     noise = data.y.double() - data.x.double() @ torch.tensor(spec.a_true, dtype=torch.float64)
-    floors = [floor(make_data(replace(spec, seed=s))) for s in range(DATA_SEEDS)]
+    floors = data_floors(spec)
     here = floor(data)
     sigma2 = spec.sd**2
     return {
@@ -160,7 +169,7 @@ def floor_facts(data: Data) -> dict:
 
 def plot_floor(data: Data, theme: Theme) -> Image.Image:
     spec = data.spec
-    floors = [floor(make_data(replace(spec, seed=s))) for s in range(DATA_SEEDS)]
+    floors = data_floors(spec)
     facts = floor_facts(data)
     with figure(theme, PLOT_SIZE) as fig:
         fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
