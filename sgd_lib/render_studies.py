@@ -19,7 +19,7 @@ from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares, mse
 from sgd_lib.render_fit import X_VIEW, line_y, y_view
 from sgd_lib.render_plots import COMPARE_SIZE, PLOT_SIZE, draw
-from sgd_lib.studies import Study
+from sgd_lib.studies import Study, statistics
 from sgd_lib.theme import Theme
 from sgd_lib.training import A0, BLOWUP, train
 
@@ -67,8 +67,7 @@ def gd_curves(data: Data, lrs: np.ndarray, updates: int) -> tuple[np.ndarray, np
         distances.append((a - ols).norm(dim=1))
         if t < updates:
             a = a - lr * (2 / len(y)) * residual @ x
-    with np.errstate(over="ignore", invalid="ignore"):
-        return torch.stack(losses, 1).numpy(), torch.stack(distances, 1).numpy()
+    return torch.stack(losses, 1).numpy(), torch.stack(distances, 1).numpy()
 
 
 @cache  # the facts, and each theme's figure, of one worker's Data (render_job caches it)
@@ -359,16 +358,14 @@ def gd_facts(data: Data, gd: Experiment, lr1_long: Study | None) -> dict:
     one_point = 2 * (1 + x0**2)  # a one-point batch's curvature along its own row
     long = {}
     if lr1_long is not None:
-        diverged = lr1_long.diverged_at > 0
+        stats = statistics(lr1_long)
         long = {
             "lr1_long_lr": lr1_long.experiment.lr,
             "lr1_long_steps": lr1_long.experiment.steps,
             "lr1_long_batch": lr1_long.experiment.batch_size,
-            "lr1_long_seeds": len(lr1_long.seeds),
-            "lr1_long_diverged_share": _r(diverged.double().mean().item()),
-            "lr1_long_diverged_at_median": (
-                int(lr1_long.diverged_at[diverged].median().item()) if diverged.any() else None
-            ),
+            "lr1_long_seeds": stats["seeds"],
+            "lr1_long_diverged_share": stats["diverged_share"],
+            "lr1_long_diverged_at_median": stats["diverged_at_median"],
         }
     offset_ratio = off[0, 1].item() / off[0, 0].item()
     curvature_ratio = 1 / (x[:, 0] ** 2).mean().item()
