@@ -54,6 +54,7 @@ NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py", "outdir.
 SHARED = {  # figure -> the runs it draws, and how it is titled
     "grid-lr": (lr_sweep, "learning rates, batch size {bs}"),
     "grid-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
+    "grid-gd-sgd": (path_runs, "gradient descent and SGD, lr {lr:g}"),
     "compare-lr": (lr_sweep, "learning rates, batch size {bs}"),
     "compare-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
     "compare-examples": (bs_sweep, "batch sizes, lr {lr:g}: the cost in examples"),
@@ -69,6 +70,8 @@ SHARED = {  # figure -> the runs it draws, and how it is titled
     "numbers": (numbers_runs, ""),
     "samplers": (sampler_runs, "random batches and epochs, lr {lr:g}"),
 }
+# Shared figures that animate their runs side by side on one clock.
+GRIDS = ("grid-lr", "grid-bs", "grid-gd-sgd")
 # Shared jobs that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
 FACTS = {"data-uniform", "floor", "lr-range", "jitter", "numbers", "samplers"}
 
@@ -84,10 +87,10 @@ class Job:
 
     def files(self) -> list[tuple[str, str, str]]:
         """(file name, kind, theme) of everything this job writes."""
-        kinds = {"run": [("fit", "gif"), ("poster", "png"), ("loss", "png")],
+        kinds = {"run": [("fit", "gif"), ("poster", "png"), ("thumb", "gif"),
+                         ("thumb-poster", "png"), ("loss", "png")],
                  "linked": [("linked", "gif"), ("poster", "png")],
-                 "grid-lr": [("grid-lr", "gif"), ("poster", "png")],
-                 "grid-bs": [("grid-bs", "gif"), ("poster", "png")],
+                 **{grid: [(grid, "gif"), ("poster", "png")] for grid in GRIDS},
                  "numbers": []}  # fmt: skip
         out = []
         for theme in THEMES:
@@ -337,7 +340,9 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict
     runs = {job.slug: {**results, "key": key}} if results and job.figure == "run" else {}
     facts = {job.slug: {**results, "key": key}} if results and job.figure in FACTS else {}
     entries, payloads = [], []
-    for (name, kind, theme), (payload, size, frames) in zip(job.files(), encoded, strict=True):
+    for (name, kind, theme), (payload, size, frames, steps, mse) in zip(
+        job.files(), encoded, strict=True
+    ):
         payloads.append(payload)
         entries.append({
             "name": name,
@@ -348,6 +353,8 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict
             "width": size[0],
             "height": size[1],
             "frames": frames,
+            "steps": steps,
+            "mse": mse,
             "bytes": len(payload),
             "sha256": digest(payload),
             "key": key,

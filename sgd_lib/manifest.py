@@ -37,6 +37,17 @@ def _pair(v) -> bool:
     return isinstance(v, list) and len(v) == 2 and all(_number(x) for x in v)
 
 
+def _steps(v) -> bool:
+    return isinstance(v, list) and all(_whole(x) for x in v)
+
+
+def _readouts(v) -> bool:
+    return isinstance(v, list) and all(
+        isinstance(row, list) and all(isinstance(x, str) and 0 < len(x) <= 20 for x in row)
+        for row in v
+    )
+
+
 def _texts(v) -> bool:
     return isinstance(v, list) and all(_text(x) for x in v)
 
@@ -50,6 +61,11 @@ FILE_FIELDS = {  # one entry of "files": a file the build wrote, and how
     "width": _whole,
     "height": _whole,
     "frames": _whole,
+    # An animation's frames: the training step each shows (the player steps by them), and
+    # the full-data MSE of each run drawn, at that step or, once a run has ended, at its
+    # end, as the frame's readout writes it. Empty for a still.
+    "steps": _steps,
+    "mse": _readouts,
     "bytes": _whole,
     "sha256": _hex,
     "key": _hex,
@@ -100,6 +116,8 @@ def problem(manifest) -> str | None:
     for i, entry in enumerate(files):
         if found := _record(entry, FILE_FIELDS, f"files[{i}]"):
             return found
+        if entry["steps"] and not len(entry["steps"]) == len(entry["mse"]) == entry["frames"]:
+            return f"files[{i}] does not have a step and an MSE for each frame"
     if len({f["name"] for f in files}) != len(files):
         return "a file is listed twice"
     for slug, run in runs.items():

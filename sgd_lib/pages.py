@@ -23,6 +23,9 @@ from sgd_lib.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 DEFAULT_FORMAT = ".4g"
+# A figure whose placeholder comes after no more than this much text (in characters) is in
+# view as the page opens, even on a phone (~25 lines of text under the header).
+EAGER_CHARS = 700
 # How a number may be written: a thousands comma, up to 12 digits, a type: ",.0f", ".3g".
 FORMAT = re.compile(r",?(\.\d{1,2})?[efg%]?", re.ASCII)
 FORMATS = "a number format: [,][.DIGITS][e|f|g|%], such as .4g, .3f, ,.0f or g"
@@ -136,44 +139,93 @@ def _attrs(**attrs) -> str:
     )
 
 
-def _img(entry: dict, alt: str, base: str, **extra) -> str:
-    """An <img> of a manifest file: its size set (nothing jumps), loaded when near view."""
+def _img(entry: dict, alt: str, base: str, eager: bool = False, **extra) -> str:
+    """An <img> of a manifest file, its size set (nothing jumps); loaded when near view, or at
+    once and first (`eager`) when it is the largest thing in view as the page opens."""
     src = f"{base}assets/{entry['name']}"
     size = {"width": entry["width"], "height": entry["height"]}
+    load = {"fetchpriority": "high"} if eager else {"loading": "lazy"}
+    return "<img " + _attrs(src=src, alt=alt, **size, **load, decoding="async", **extra) + ">"
+
+
+DARK = "(prefers-color-scheme: dark)"
+STILL = "(prefers-reduced-motion: reduce)"
+
+
+def _source(media: str, entry: dict, base: str, scheme: str) -> str:
+    # data-scheme: figures.js re-aims the source when the reader's toggle overrides the system.
     return (
-        "<img " + _attrs(src=src, alt=alt, **size, loading="lazy", decoding="async", **extra) + ">"
+        f'<source media="{media}" srcset="{base}assets/{entry["name"]}" '
+        f'width="{entry["width"]}" height="{entry["height"]}" data-scheme="{scheme}">'
     )
 
 
-def themed_imgs(m: Manifest, stem: str, ext: str, alt: str, base: str) -> str:
-    """One <img> per theme; CSS shows the one that matches the page's colour scheme."""
-    return "".join(_img(e, alt, base, class_=f"sgd-{t}") for t, e in m.variants(stem, ext))
+def themed_picture(m: Manifest, stem: str, ext: str, alt: str, base: str, eager=False) -> str:
+    """One picture in the page's colour scheme: the browser fetches only that scheme's file."""
+    (_, light), (_, dark) = m.variants(stem, ext)
+    return (
+        f"<picture>{_source(DARK, dark, base, 'dark')}"
+        + _img(light, alt, base, eager)
+        + "</picture>"
+    )
 
 
-def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "") -> str:
-    """An animation that readers can pause and play; readers who ask for reduced motion get
-    the poster (the last frame) until they press play, even with scripts off."""
-    pictures = []
-    for (theme, gif), (_, still) in zip(
-        m.variants(stem, "gif"), m.variants(poster, "png"), strict=True
-    ):
-        gif_src, still_src = f"{base}assets/{gif['name']}", f"{base}assets/{still['name']}"
-        pictures.append(
-            f'<picture class="sgd-{theme}">'
-            f'<source media="(prefers-reduced-motion: reduce)" srcset="{still_src}">'
-            + _img(gif, alt, base, data_gif=gif_src, data_poster=still_src)
-            + "</picture>"
-        )
+def player_config(m: Manifest, stem: str, poster: str, base: str) -> dict:
+    """What the player needs to step an animation: its files in each scheme, the training
+    step each frame shows, and each run's MSE at that step, named by the run."""
+    gifs, stills = m.variants(stem, "gif"), m.variants(poster, "png")
+    (_, first), *others = gifs
+    if any((e["steps"], e["mse"]) != (first["steps"], first["mse"]) for _, e in others):
+        raise PageError(f"the schemes of {stem!r} do not show the same steps")
+    runs = [m.run(slug) for slug in first["experiments"]]
+    return {
+        "gif": {t: f"{base}assets/{e['name']}" for t, e in gifs},
+        "poster": {t: f"{base}assets/{e['name']}" for t, e in stills},
+        "steps": first["steps"],
+        "mse": first["mse"],
+        "runs": [describe(r) for r in runs],
+        "ends": [r["steps_run"] for r in runs],
+    }
+
+
+def _json_attr(value) -> str:
+    return html.escape(json.dumps(value, separators=(",", ":")))
+
+
+def animated_picture(m: Manifest, stem: str, poster: str, alt: str, base: str, eager=False):
+    """The animation's <picture>: the GIF in the page's scheme, or its poster (the last frame)
+    for readers who ask for reduced motion, even with scripts off."""
+    (_, light), (_, dark) = m.variants(stem, "gif")
+    (_, still_light), (_, still_dark) = m.variants(poster, "png")
+    return (
+        "<picture>"
+        + _source(f"{DARK} and {STILL}", still_dark, base, "dark")
+        + _source(DARK, dark, base, "dark")
+        + _source(STILL, still_light, base, "light")
+        + _img(light, alt, base, eager)
+        + "</picture>"
+    )
+
+
+def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "",
+              eager: bool = False) -> str:  # fmt: skip
+    """An animation with a player (docs/javascripts/player.js): play, pause, step, a
+    "Training step" slider and speed; without scripts, the GIF plays as it is."""
+    config = _json_attr(player_config(m, stem, poster, base))
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure class="sgd-anim">{"".join(pictures)}{cap}</figure>'
+    return (
+        f'<figure class="sgd-anim" data-player="{config}">'
+        + animated_picture(m, stem, poster, alt, base, eager)
+        + f"{cap}</figure>"
+    )
 
 
-def run_animation(m: Manifest, slug: str, base: str, caption: str = "") -> str:
+def run_animation(m: Manifest, slug: str, base: str, caption: str = "", eager=False) -> str:
     run = m.run(slug)
-    return animation(m, f"{slug}-fit", f"{slug}-poster", alt_text(run), base, caption)
+    return animation(m, f"{slug}-fit", f"{slug}-poster", alt_text(run), base, caption, eager)
 
 
-def linked(m: Manifest, base: str, caption: str = "") -> str:
+def linked(m: Manifest, base: str, caption: str = "", eager=False) -> str:
     """Gradient descent three ways at once: the path on the loss contours, the line, the loss."""
     run = m.run(m.figures["linked"][0])
     alt = (
@@ -181,15 +233,16 @@ def linked(m: Manifest, base: str, caption: str = "") -> str:
         f"contours towards the least-squares star, the fitted line over the points, and the "
         f"loss falling, all at the same step; {ending(run)}."
     )
-    return animation(m, "linked", "linked-poster", alt, base, caption)
+    return animation(m, "linked", "linked-poster", alt, base, caption, eager)
 
 
-def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "") -> str:
+def figure(m: Manifest, stem: str, alt: str, base: str, caption: str = "", eager=False) -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure class="sgd-fig">{themed_imgs(m, stem, "png", alt, base)}{cap}</figure>'
+    picture = themed_picture(m, stem, "png", alt, base, eager)
+    return f'<figure class="sgd-fig">{picture}{cap}</figure>'
 
 
-def grid(m: Manifest, shared: str, base: str) -> str:
+def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
     """The runs a grid animation compares, side by side on one clock: at every moment, every
     panel shows the same training step."""
     runs = [m.run(slug) for slug in _runs_of(m, shared)]
@@ -198,7 +251,7 @@ def grid(m: Manifest, shared: str, base: str) -> str:
         f"Animation of {len(runs)} panels side by side, each fitting a line to the orange "
         f"points, all showing the same update at the same moment. {endings}."
     )
-    return animation(m, shared, f"{shared}-poster", alt, base)
+    return animation(m, shared, f"{shared}-poster", alt, base, eager=eager)
 
 
 def _runs_of(m: Manifest, shared: str) -> list[str]:
@@ -245,17 +298,12 @@ def explorer_hash(run: dict) -> str:
     return f"lr={run['lr']:g}&bs={bs}"
 
 
-def explorer(m: Manifest, base: str) -> str:
+def explorer(m: Manifest, base: str, eager: bool = False) -> str:
     """Radio buttons for every learning rate and batch size in the table, the chosen run's
     animation, loss plot and numbers; the data for every run is inline (no request)."""
     runs = []
     for slug in m.table:
         r = m.run(slug)
-        files = {}
-        for kind, ext in (("fit", "gif"), ("poster", "png"), ("loss", "png")):
-            files[kind] = {
-                t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-{kind}", ext)
-            }
         runs.append({
             "slug": slug,
             "lr": f"{r['lr']:g}",
@@ -272,7 +320,8 @@ def explorer(m: Manifest, base: str) -> str:
                 "seed": f"{r['seed']} (typical of {r['seeds']})",
                 "median": f"{r['loss_band'][1]:.4g}",
             },
-            "files": files,
+            "player": player_config(m, f"{slug}-fit", f"{slug}-poster", base),
+            "loss": {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-loss", "png")},
         })  # fmt: skip
     lrs = sorted({r["lr"] for r in runs}, key=float)
     sizes = sorted(
@@ -308,10 +357,51 @@ def explorer(m: Manifest, base: str) -> str:
         f'<p class="sgd-explorer__status" role="status" aria-live="polite">'
         f"Showing {html.escape(first['describe'])}.</p>"
         '<div class="sgd-explorer__view">'
-        + run_animation(m, first_slug, base)
+        + run_animation(m, first_slug, base, eager=eager)
         + figure(m, f"{first_slug}-loss", first["loss_alt"], base)
         + f'<dl class="sgd-explorer__numbers">{numbers}</dl>'
         + "</div></div>"
+    )
+
+
+def overview(m: Manifest, base: str, eager: bool = False) -> str:
+    """Every run of the table at once, small, on one clock: gradient descent, then a row of
+    batch sizes per learning rate. Each cell links to its run in the explorer and shows its
+    MSE at the step shown. Posters (the last step shown) until the reader plays."""
+    runs = [m.run(slug) for slug in m.table]
+    rows: dict[str, list[dict]] = {}
+    for r in runs:
+        key = "gradient descent" if r["batch_size"] is None else f"SGD, lr {r['lr']:g}"
+        rows.setdefault(key, []).append(r)
+    layers, groups = [], []
+    for key, members in rows.items():
+        cells = []
+        for r in members:
+            slug = r["slug"]
+            config = player_config(m, f"{slug}-thumb", f"{slug}-thumb-poster", base)
+            layers.append(config)
+            name = "all 100 points" if r["batch_size"] is None else f"batch size {r['batch_size']}"
+            last = config["steps"][-1]
+            alt = (f"{describe(r)} at step {last}: the fitted line over the points"
+                   + (f", after diverging at update {r['diverged_at']}" if r["diverged"] else "")
+                   + ".")  # fmt: skip
+            cells.append(
+                '<li class="sgd-cell">'
+                + themed_picture(m, f"{slug}-thumb-poster", "png", alt, base, eager and not cells)
+                + f'<a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
+                f'<span class="sgd-cell__mse" data-cell-mse>MSE {config["mse"][-1][0]}</span>'
+                "</li>"
+            )
+        title = html.escape(key)
+        groups.append(
+            f'<section class="sgd-overview__row" aria-label="{title}"><h2>{title}</h2>'
+            f'<ul class="sgd-cells">{"".join(cells)}</ul></section>'
+        )
+    config = _json_attr({"layers": layers})
+    return (
+        f'<div class="sgd-anim sgd-overview" data-player="{config}" data-cells>'
+        + "".join(groups)
+        + "</div>"
     )
 
 
@@ -319,9 +409,13 @@ def explorer(m: Manifest, base: str) -> str:
 
 
 def expand(markdown: str, m: Manifest, base: str = "") -> str:
-    """Replace every `{{ command args }}` in a page; `base` leads from the page to docs/."""
+    """Replace every `{{ command args }}` in a page; `base` leads from the page to docs/.
+    The page's first figure, if it comes within EAGER_CHARS of the top, is in view as the
+    page opens: it is fetched at once and first, every other one when it nears the view."""
+    first_figure = True
 
     def one(match: re.Match) -> str:
+        nonlocal first_figure
         try:
             command, *args = shlex.split(match.group(1)) or [""]
         except ValueError as e:
@@ -331,27 +425,36 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
                 field(m.run(slug), field_), format_
             ),
             "fact": lambda name, key, format_=DEFAULT_FORMAT: number(m.fact(name, key), format_),
-            "fig": lambda stem, alt, caption="": figure(m, stem, alt, base, caption),
-            "anim": lambda slug, caption="": run_animation(m, slug, base, caption),
-            "linked": lambda caption="": linked(m, base, caption),
-            "grid": lambda shared: grid(m, shared, base),
+            "fig": lambda stem, alt, caption="", *, eager: figure(m, stem, alt, base, caption,
+                                                                  eager),
+            "anim": lambda slug, caption="", *, eager: run_animation(m, slug, base, caption,
+                                                                     eager),
+            "linked": lambda caption="", *, eager: linked(m, base, caption, eager),
+            "grid": lambda shared, *, eager: grid(m, shared, base, eager),
             "sweep": lambda shared, name: sweep(m, shared, name),
             "results": lambda: results_table(m),
-            "explorer": lambda: explorer(m, base),
-        }
+            "explorer": lambda *, eager: explorer(m, base, eager),
+            "overview": lambda *, eager: overview(m, base, eager),
+        }  # fmt: skip
         if command not in commands:
             raise PageError(
                 f"{match.group(0)!r}: unknown command; use one of {', '.join(commands)}"
             )
+        draws = "eager" in inspect.signature(commands[command]).parameters
+        extra = {}
+        if draws:
+            text_before = " ".join(markdown[: match.start()].split())
+            extra["eager"] = first_figure and len(text_before) <= EAGER_CHARS
+            first_figure = False
         try:
-            inspect.signature(commands[command]).bind(*args)
+            inspect.signature(commands[command]).bind(*args, **extra)
         except TypeError:
             raise PageError(
                 f"{match.group(0)!r}: wrong number of arguments; use "
                 f"{{{{ {command} {_usage(commands[command])} }}}}"
             ) from None
         try:
-            return commands[command](*args)
+            return commands[command](*args, **extra)
         except PageError as e:
             raise PageError(f"{match.group(0)!r}: {e}") from None
 
@@ -363,6 +466,7 @@ def _usage(command) -> str:
     return " ".join(
         name if p.default is p.empty else f"[{name}]"
         for p in inspect.signature(command).parameters.values()
+        if p.kind is not p.KEYWORD_ONLY  # set by expand, not written on the page
         for name in [p.name.rstrip("_").upper()]
     )
 

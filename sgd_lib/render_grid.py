@@ -65,7 +65,7 @@ class _Panel:
         return [a for a in (self.batch, self.line, self.note, self.away) if a is not None]
 
 
-def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme) -> _Panel:
+def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = True) -> _Panel:
     """The still parts of a small fit plot, and its moving parts at step 0."""
     ax.set(xlim=X_VIEW, ylim=y_view(data), xticklabels=[], yticklabels=[])
     ax.tick_params(length=0)
@@ -75,7 +75,7 @@ def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme) -> _Panel:
             ls="--", label="true line")  # fmt: skip
     (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
                       lw=2, antialiased=False, gid="fit")  # fmt: skip
-    batch = mark_batches(ax, h, theme, s=24)
+    batch = mark_batches(ax, h, theme, s=24) if rings else None
     note = ax.text(0.5, 0.22, f"diverged at\nstep {h.diverged_at}", color=theme.alarm,
                    transform=ax.transAxes, ha="center", va="center", fontsize=TEXT_PT,
                    weight="bold", visible=False, gid="diverged")  # fmt: skip
@@ -141,3 +141,32 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str)
                 yield tuple(texts)
 
         return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)
+
+
+THUMB_SIZE = (320, 240)  # pixels: a cell of the every-run grid, ~160 px wide on a page
+# The every-run grid shows every run's first updates, one frame each, on one clock: most runs
+# have 100; the long lr 0.01 runs are seen that far (still far from the answer).
+THUMB_STEPS = 100
+
+
+def animate_thumb(h: History, data: Data, theme: Theme) -> Animation:
+    """A small fit panel of one run, with no text of its own: the page around it shows the
+    settings, the step and the MSE. A frame per step, to THUMB_STEPS at most. No batch rings:
+    at this size they are noise, and they would make every frame cost what the line does
+    many times over."""
+    steps = list(range(min(h.steps_run, THUMB_STEPS) + 1))
+    with figure(theme, THUMB_SIZE) as fig:
+        ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
+        panel = _draw_panel(ax, h, data, theme, rings=False)
+        blitter = Blitter(fig, panel.moving(), Headline(theme, THUMB_SIZE, TEXT_PT, []),
+                          theme.palette())  # fmt: skip
+        view = y_view(data)
+
+        def states():
+            for t in steps:
+                blitter.snap(panel.line, line_xy(h.params[t]))
+                pin_off_view(panel.away, h.params[t], view, short=True)
+                panel.note.set_visible(h.diverged and t == h.steps_run)
+                yield ()
+
+        return blitter.frames(states(), durations(len(steps), h.experiment.frame_ms), steps)

@@ -1,15 +1,16 @@
 """A job's figures as encoded files: the worker side of the asset build."""
 
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import torch
 
-from sgd_lib.assets import SHARED, Job
+from sgd_lib.assets import GRIDS, SHARED, Job
 from sgd_lib.data import Data, make_data
 from sgd_lib.encode import gif_bytes, png_bytes, to_image
 from sgd_lib.experiments import JITTER_LRS, SWEEP_BATCH_SIZE, SWEEP_LR, DataSpec, Experiment
-from sgd_lib.render_fit import animate_fit
-from sgd_lib.render_grid import animate_grid
+from sgd_lib.render_fit import animate_fit, readout
+from sgd_lib.render_grid import animate_grid, animate_thumb
 from sgd_lib.render_linked import animate_linked
 from sgd_lib.render_plots import plot_data, plot_loss, plot_paths
 from sgd_lib.render_studies import (
@@ -29,7 +30,14 @@ from sgd_lib.studies import Study, statistics, train_many, typical_experiment
 from sgd_lib.theme import THEMES
 from sgd_lib.training import History, summary, train
 
-Encoded = tuple[bytes, tuple[int, int], int]  # file bytes, (width, height), frame count
+
+class Encoded(NamedTuple):
+    payload: bytes
+    size: tuple[int, int]  # width, height
+    frames: int
+    steps: list[int]  # the training step each frame shows; [] for a still
+    mse: list[list[str]]  # per frame, each drawn run's MSE at that step (or its end), as shown
+
 
 # The tensors here are tiny: a second thread per process only contends with the other
 # workers for the same cores (a two-worker build ran twice as slow as one process).
@@ -55,14 +63,18 @@ def history(e: Experiment) -> History:
     return train(data_for(e.data), animated)
 
 
-def gif(animation) -> Encoded:
+def gif(animation, runs: list[History]) -> Encoded:
+    """The animation's GIF, and what the player needs to know of each frame."""
     payload = gif_bytes(animation.frames, animation.palette, animation.durations_ms)
     h, w = animation.frames[0].shape
-    return payload, (w, h), len(animation.frames)
+    # The MSE as the GIF's own readout writes it: the player's words match the picture's.
+    mse = [[readout(h, min(t, h.steps_run))[1].removeprefix("MSE ") for h in runs]
+           for t in animation.steps]  # fmt: skip
+    return Encoded(payload, (w, h), len(animation.frames), list(animation.steps), mse)
 
 
 def png(image) -> Encoded:
-    return png_bytes(image), image.size, 1
+    return Encoded(png_bytes(image), image.size, 1, [], [])
 
 
 def facts(job: Job, data: Data) -> dict | None:
@@ -97,16 +109,19 @@ def render(job: Job) -> tuple[list[Encoded], dict | None]:
     for theme in THEMES:
         if job.figure == "run":
             h = history(job.runs[0])
-            animation = animate_fit(h, data, theme)
-            poster = to_image(animation.frames[-1], animation.palette)
-            out += [gif(animation), png(poster), png(plot_loss(h, theme, study(job.runs[0])))]
+            for animation in (animate_fit(h, data, theme), animate_thumb(h, data, theme)):
+                poster = to_image(animation.frames[-1], animation.palette)
+                out += [gif(animation, [h]), png(poster)]
+            out.append(png(plot_loss(h, theme, study(job.runs[0]))))
         elif job.figure == "linked":
-            animation = animate_linked(history(job.runs[0]), data, theme)
-            out += [gif(animation), png(to_image(animation.frames[-1], animation.palette))]
-        elif job.figure in ("grid-lr", "grid-bs"):
+            h = history(job.runs[0])
+            animation = animate_linked(h, data, theme)
+            out += [gif(animation, [h]), png(to_image(animation.frames[-1], animation.palette))]
+        elif job.figure in GRIDS:
             runs = [history(e) for e in job.runs]
             animation = animate_grid(runs, data, theme, title)
-            out += [gif(animation), png(to_image(animation.frames[-1], animation.palette))]
+            poster = to_image(animation.frames[-1], animation.palette)
+            out += [gif(animation, runs), png(poster)]
         elif job.figure in ("data", "guess"):
             out.append(png(plot_data(data, theme, guess=job.figure == "guess")))
         elif job.figure == "data-uniform":

@@ -6,16 +6,21 @@ is a failure, since `.ci/run` installs it. Screenshots of every page in both sch
 phone width are saved under build/screenshots/ for a person to look at.
 """
 
+import base64
 import functools
 import http.server
+import io
 import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
+from PIL import Image
 from test_site import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,22 +104,30 @@ def load_everything(page: Page) -> None:
     )
 
 
-def open_page(browser, origin, name, scheme="light", motion="no-preference", viewport=None):
+def open_page(browser, origin, name, scheme="light", motion="no-preference", viewport=None,
+              script=None):  # fmt: skip
     context = browser.new_context(
         color_scheme=scheme,
         reduced_motion=motion,
         viewport=viewport or {"width": 1280, "height": 900},
     )
+    if script:
+        context.add_init_script(script)  # before the page's own scripts
     page = context.new_page()
     watch = Watch(page, origin)
     page.goto(f"{origin}/{name}", wait_until="load")
     return context, page, watch
 
 
+ASSET_SCHEME = re.compile(r"/assets/[^/?#]+-(light|dark)\.(?:png|gif)$")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_cleanly_in_each_scheme(browser, origin, name, scheme):
     context, page, watch = open_page(browser, origin, name, scheme)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
     try:
         load_everything(page)
         material = {"light": "default", "dark": "slate"}[scheme]
@@ -124,14 +137,13 @@ def test_page_loads_cleanly_in_each_scheme(browser, origin, name, scheme):
             ".filter(i => i.offsetParent !== null && !(i.naturalWidth > 0)).map(i => i.src)"
         )
         assert broken == [], broken
-        # Each figure shows the variant of the page's scheme, and hides the other.
-        other = "dark" if scheme == "light" else "light"
-        displays = (
-            "s => Array.from(document.querySelectorAll('.sgd-' + s))"
-            ".map(e => getComputedStyle(e).display)"
+        # Each figure shows the page's scheme, and the other scheme's files are never fetched.
+        shown = page.evaluate(
+            "Array.from(document.querySelectorAll('picture img')).map(i => i.currentSrc)"
         )
-        shown, hidden = page.evaluate(displays, scheme), page.evaluate(displays, other)
-        assert all(d != "none" for d in shown) and all(d == "none" for d in hidden)
+        assert all(ASSET_SCHEME.search(src).group(1) == scheme for src in shown), shown
+        schemes = {m.group(1) for url in fetched if (m := ASSET_SCHEME.search(url))}
+        assert schemes <= {scheme}, f"{name} in {scheme} fetched {schemes}"
         if name not in ("notebook.html", "results.html", "explorer.html"):
             assert shown, f"{name} has no figures"
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -159,62 +171,241 @@ def test_the_toggle_switches_scheme_and_figures(browser, origin):
     try:
         page.click("label[for=__palette_1]")
         assert page.get_attribute("body", "data-md-color-scheme") == "slate"
-        figure = page.locator(".sgd-fig").first
-        assert figure.locator("img.sgd-dark").is_visible()
-        assert not figure.locator("img.sgd-light").is_visible()
+        img = page.locator(".sgd-fig img").first
+        img.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "document.querySelector('.sgd-fig img').currentSrc.endsWith('-dark.png')"
+        )
+        assert img.is_visible()
     finally:
         context.close()
 
 
-def anim_src(page: Page, scope: str = "") -> str:
-    return page.evaluate(
-        "s => { const i = document.querySelector(s + ' .sgd-anim picture.sgd-light img');"
-        " return i.currentSrc || i.src; }",
-        scope,
+# ---- the player --------------------------------------------------------------------
+
+
+def gif_frame(path: Path, index: int) -> np.ndarray:
+    """Frame `index` of a GIF as the eye sees it (each frame painted over the last), RGB."""
+    with Image.open(path) as gif:
+        gif.seek(index)
+        return np.asarray(gif.convert("RGB"))
+
+
+def canvas_pixels(canvas) -> np.ndarray:
+    """What a canvas (a Playwright locator) shows, RGB."""
+    url = canvas.evaluate("c => c.toDataURL('image/png')")
+    data = base64.b64decode(url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def settled(page: Page, figure: str) -> None:
+    """Wait until every canvas of the player shows the frame of the step it is at."""
+    page.wait_for_function(
+        """f => { const p = document.querySelector(f).sgdPlayer;
+                  const step = p.clock[p.index];
+                  return p.layers.every(l => l.shown === l.frameAt(step) && !l.busy); }""",
+        arg=figure,
     )
 
 
-def test_animation_pauses_and_plays_by_click_and_by_keyboard(browser, origin):
+def manifest_files(site_dir: Path) -> dict[str, dict]:
+    manifest = json.loads((site_dir / "assets" / "manifest.json").read_text())
+    return {f["name"]: f for f in manifest["files"]}
+
+
+def test_stepping_lands_on_the_frame_of_that_step(browser, origin, site_dir):
+    entries = manifest_files(site_dir)
+    entry = entries["gd-lr0.1-fit-light.gif"]
     context, page, watch = open_page(browser, origin, "index.html")
     try:
         figure = page.locator(".sgd-anim").first
-        button = figure.locator("button.sgd-anim__toggle")
-        assert figure.get_attribute("data-state") == "playing" and button.inner_text() == "Pause"
-        figure.locator("img").first.wait_for()
-        page.wait_for_function("document.querySelector('.sgd-anim img').complete")
-        button.click()
-        assert figure.get_attribute("data-state") == "paused" and button.inner_text() == "Play"
-        assert figure.locator("canvas").count() == 1  # frozen on the frame it was showing
-        button.focus()
-        page.keyboard.press("Enter")
         assert figure.get_attribute("data-state") == "playing"
-        assert figure.locator("canvas").count() == 0
+        page.wait_for_selector(".sgd-anim canvas:not([hidden])")  # it took over from the GIF
+        slider = page.get_by_role("slider", name="Training step")
+        slider.focus()
         page.keyboard.press("Space")
         assert figure.get_attribute("data-state") == "paused"
-        figure.locator("canvas").click()  # the picture itself plays it again
+        # Home, then eleven steps on and two back by the arrow keys: step 9.
+        page.keyboard.press("Home")
+        for key in ["ArrowRight"] * 11 + ["ArrowLeft"] * 2:
+            page.keyboard.press(key)
+        settled(page, ".sgd-anim")
+        k = entry["steps"].index(9)
+        assert slider.input_value() == "9" and figure.get_attribute("data-step") == "9"
+        assert np.array_equal(canvas_pixels(page.locator(".sgd-anim canvas").first),
+                              gif_frame(site_dir / "assets" / entry["name"], k))  # fmt: skip
+        assert slider.get_attribute("aria-valuetext") == (
+            f"step 9 of {entry['steps'][-1]}, MSE {entry['mse'][k][0]}"
+        )
+        # Said politely once the reader moved it, and not at every frame while playing.
+        status = figure.locator("[role=status]")
+        assert status.inner_text() == slider.get_attribute("aria-valuetext")
+        # The slider itself, and the buttons; End is the last frame, the poster.
+        slider.fill("57")
+        settled(page, ".sgd-anim")
+        assert figure.get_attribute("data-step") == "57"
+        figure.get_by_role("button", name="Next step").click()
+        figure.get_by_role("button", name="Previous step").click()
+        figure.get_by_role("button", name="Previous step").click()
+        settled(page, ".sgd-anim")
+        assert figure.get_attribute("data-step") == "56"
+        assert np.array_equal(canvas_pixels(page.locator(".sgd-anim canvas").first),
+                              gif_frame(site_dir / "assets" / entry["name"], 56))  # fmt: skip
+        slider.focus()
+        page.keyboard.press("End")
+        settled(page, ".sgd-anim")
+        assert figure.get_attribute("data-step") == str(entry["steps"][-1])
+        # Play again from the keyboard, and it moves on; the status stays as it was.
+        page.keyboard.press("Space")
+        before = status.inner_text()
+        page.wait_for_function(
+            "document.querySelector('.sgd-anim').dataset.step > '0' && "
+            "document.querySelector('.sgd-anim').dataset.state === 'playing'"
+        )
+        page.wait_for_timeout(300)
+        assert status.inner_text() == before
+        # The picture itself pauses it.
+        figure.locator("canvas").click()
+        assert figure.get_attribute("data-state") == "paused"
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_the_gif_is_fetched_once_and_decoded_from_the_cache(browser, origin):
+    context, page, _ = open_page(browser, origin, "index.html")
+    try:
+        page.wait_for_selector(".sgd-anim canvas:not([hidden])")
+        sizes = page.evaluate(
+            "performance.getEntriesByType('resource')"
+            ".filter(e => e.name.endsWith('.gif')).map(e => e.transferSize)"
+        )
+        assert len(sizes) == 2 and sorted(sizes)[0] == 0, sizes  # the img's, then the cache's
+    finally:
+        context.close()
+
+
+def test_speed_changes_how_fast_the_steps_go(browser, origin):
+    context, page, _ = open_page(browser, origin, "index.html")
+    try:
+        page.wait_for_selector(".sgd-anim canvas:not([hidden])")
+        figure = page.locator(".sgd-anim").first
+        advanced = {}
+        for speed in ("0.5", "2"):
+            figure.locator("select").select_option(speed)
+            figure.get_by_role("slider", name="Training step").fill("5")  # pauses, at step 5
+            figure.get_by_role("button", name="Play the animation").click()
+            page.wait_for_timeout(1500)
+            advanced[speed] = int(figure.get_attribute("data-step")) - 5
+        # 60 ms a frame: ~12 steps in 1.5 s at half speed, ~50 at twice; a busy machine is
+        # slower, never faster.
+        assert advanced["2"] > 2 * advanced["0.5"] > 0, advanced
+    finally:
+        context.close()
+
+
+def test_a_grid_plays_in_lockstep_under_one_player(browser, origin, site_dir):
+    entries = manifest_files(site_dir)
+    entry = entries["grid-lr-light.gif"]
+    context, page, watch = open_page(browser, origin, "learning-rate.html")
+    try:
+        figure = page.locator(".sgd-anim").first
+        figure.scroll_into_view_if_needed()
+        assert figure.get_by_role("slider").count() == 1  # one player for the three panels
+        slider = figure.get_by_role("slider", name="Training step")
+        step = entry["steps"][30]
+        slider.fill(str(step))
+        settled(page, ".sgd-anim")
+        assert np.array_equal(canvas_pixels(page.locator(".sgd-anim canvas").first),
+                              gif_frame(site_dir / "assets" / entry["name"], 30))  # fmt: skip
+        text = slider.get_attribute("aria-valuetext")
+        assert text.startswith(f"step {step} of {entry['steps'][-1]}: ")
+        # Each run's MSE at that step, and the runs that ended before it say so.
+        runs = json.loads((site_dir / "assets/manifest.json").read_text())["runs"]
+        for slug, value in zip(entry["experiments"], entry["mse"][30], strict=True):
+            run = runs[slug]
+            assert f"MSE {value}" in text
+            if run["steps_run"] < step:
+                assert f"(ended at step {run['steps_run']})" in text
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_every_run_page_steps_all_cells_together_and_links_each(browser, origin, site_dir):
+    manifest = json.loads((site_dir / "assets/manifest.json").read_text())
+    entries = {f["name"]: f for f in manifest["files"]}
+    context, page, watch = open_page(browser, origin, "overview.html")
+    try:
+        cells = page.locator(".sgd-cell")
+        assert cells.count() == len(manifest["table"])
+        root = ".sgd-overview"
+        assert page.locator(root).get_attribute("data-state") == "paused"  # posters until played
+        assert not any(u.endswith(".gif") for u in page.evaluate(
+            "performance.getEntriesByType('resource').map(e => e.name)"))  # fmt: skip
+        page.get_by_role("slider", name="Training step").fill("7")
+        settled(page, root)
+        for i, slug in enumerate(manifest["table"]):
+            entry = entries[f"{slug}-thumb-light.gif"]
+            frame = max(k for k, s in enumerate(entry["steps"]) if s <= 7)  # ended: holds
+            mse = page.locator(".sgd-cell__mse").nth(i).inner_text()
+            assert mse == f"MSE {entry['mse'][frame][0]}", slug
+            if i in (0, len(manifest["table"]) - 1) or entry["steps"][-1] < 7:
+                shown = canvas_pixels(cells.nth(i).locator("canvas"))
+                assert np.array_equal(shown, gif_frame(site_dir / "assets" / entry["name"], frame))
+        # Each cell links to its run in the explorer.
+        link = cells.nth(3).get_by_role("link")
+        slug = manifest["table"][3]
+        link.click()
+        page.wait_for_function(
+            f"document.querySelector('[data-explorer]')?.dataset.run === '{slug}'"
+        )
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_without_a_gif_decoder_the_player_plays_and_pauses(browser, origin):
+    context, page, watch = open_page(browser, origin, "index.html",
+                                     script="delete window.ImageDecoder")  # fmt: skip
+    try:
+        figure = page.locator(".sgd-anim").first
+        assert figure.get_by_role("slider").count() == 0  # no frames to step to
+        button = figure.get_by_role("button", name="Pause the animation")
+        page.wait_for_function("document.querySelector('.sgd-anim img').complete")
+        button.click()
+        assert figure.get_attribute("data-state") == "paused"
+        assert figure.locator("canvas").count() == 1  # frozen on the frame it was showing
+        figure.get_by_role("button", name="Play the animation").click()
         assert figure.get_attribute("data-state") == "playing"
-        assert anim_src(page).endswith(".gif")
+        assert figure.locator("canvas").count() == 0
+        assert page.evaluate("document.querySelector('.sgd-anim img').currentSrc").endswith(".gif")
         assert watch.problems == []
     finally:
         context.close()
 
 
 @pytest.mark.parametrize("name", ["index.html", "learning-rate.html", "explorer.html"])
-def test_reduced_motion_shows_posters_until_play(browser, origin, name):
+def test_reduced_motion_starts_paused_on_the_poster(browser, origin, name):
     context, page, watch = open_page(browser, origin, name, motion="reduce")
     try:
         load_everything(page)
         sources = page.evaluate(
-            "Array.from(document.querySelectorAll('.sgd-anim picture.sgd-light img'))"
-            ".map(i => i.currentSrc)"
+            "Array.from(document.querySelectorAll('.sgd-anim picture img')).map(i => i.currentSrc)"
         )
         assert sources and all(s.endswith("-light.png") and "poster" in s for s in sources)
+        gifs = page.evaluate(
+            "performance.getEntriesByType('resource').filter(e => e.name.endsWith('.gif')).length"
+        )
+        assert gifs == 0
         figure = page.locator(".sgd-anim").first
         assert figure.get_attribute("data-state") == "paused"
-        figure.locator("button").click()
-        page.wait_for_function(
-            "document.querySelector('.sgd-anim picture.sgd-light img').currentSrc.endsWith('.gif')"
-        )
+        slider = figure.get_by_role("slider", name="Training step")
+        assert slider.input_value() == slider.get_attribute("max")  # the poster: the last step
+        slider.focus()
+        page.keyboard.press("Home")  # the player is ready: the first step, decoded
+        settled(page, ".sgd-anim")
+        assert figure.get_attribute("data-step") == "0"
         assert watch.problems == []
     finally:
         context.close()
@@ -227,8 +418,8 @@ def explorer_state(page: Page) -> dict:
             run: document.querySelector('[data-explorer]').dataset.run,
             lr: document.querySelector('input[name=lr]:checked').value,
             bs: document.querySelector('input[name=bs]:checked').value,
-            gif: document.querySelector('[data-explorer] picture.sgd-light img').src,
-            loss: document.querySelector('[data-explorer] .sgd-fig img.sgd-light').src,
+            gif: document.querySelector('[data-explorer] .sgd-anim img').src,
+            loss: document.querySelector('[data-explorer] .sgd-fig img').src,
             diverged: document.querySelector('dd[data-field=diverged]').textContent,
         })"""
     )

@@ -1,6 +1,7 @@
 """The built site: strict build, every link, image and anchor resolves, nothing loads from
 elsewhere, numbers and math are filled in, and the notebook runs top to bottom."""
 
+import html
 import json
 import os
 import re
@@ -18,7 +19,8 @@ from sgd_lib.pages import Manifest, PageError, expand
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index.html", "data.html", "loss.html", "gradient-descent.html", "sgd.html",
-    "learning-rate.html", "batch-size.html", "explorer.html", "notebook.html", "results.html",
+    "learning-rate.html", "batch-size.html", "overview.html", "explorer.html", "notebook.html",
+    "results.html",
 ]  # fmt: skip
 # (tag, attribute) pairs that make the browser load something, and those that only link.
 LOADS = {("img", "src"), ("script", "src"), ("link", "href"), ("source", "srcset"),
@@ -115,11 +117,14 @@ def test_numbers_figures_and_math_are_filled_in(site_dir):
 
 
 def test_every_figure_comes_in_both_schemes(site_dir):
+    """One <picture> per figure: the light file in its <img>, the dark one in a <source>
+    for the dark scheme (and for animations, each scheme's poster for reduced motion)."""
     for page in PAGES:
         text = (site_dir / page).read_text()
-        light = re.findall(r'class="sgd-light"', text)
-        dark = re.findall(r'class="sgd-dark"', text)
-        assert len(light) == len(dark), page
+        for picture in re.findall(r"<picture>.*?</picture>", text, re.S):
+            light = re.findall(r'(?:src|srcset)="assets/([^"]+)-light\.(png|gif)"', picture)
+            dark = re.findall(r'(?:src|srcset)="assets/([^"]+)-dark\.(png|gif)"', picture)
+            assert light and sorted(light) == sorted(dark), (page, picture[:300])
 
 
 def test_code_on_the_pages_is_the_library_source(site_dir):
@@ -179,7 +184,7 @@ def test_num_fills_a_number_from_the_run(manifest):
         ("{{ num gd-lr0.1 params }}", "the value is a list, not a number; name one element"),
         (
             "{{ sweep data lr }}",
-            "no shared figure 'data' that draws runs; there are: grid-lr, grid-bs, compare-lr",
+            "no shared figure 'data' that draws runs; there are: grid-lr, grid-bs, grid-gd-sgd",
         ),
         ("{{ grid guess }}", "no shared figure 'guess' that draws runs"),
         ("{{ }}", "unknown command; use one of num"),
@@ -266,18 +271,47 @@ class Images(HTMLParser):
 
 
 def test_figures_have_alt_text_size_and_lazy_loading(site_dir):
-    animated = 0
+    animated = eager_pages = 0
     for page in PAGES:
         images = Images()
         images.feed((site_dir / page).read_text())
-        for img in images.imgs:
-            if not img.get("src", "").startswith("assets/"):
-                continue  # Material's own, and the notebook's inline plots
+        ours = [img for img in images.imgs if img.get("src", "").startswith("assets/")]
+        for i, img in enumerate(ours):
             assert len(img.get("alt", "")) > 20, (page, img["src"])
             assert img.get("width", "").isdigit() and img.get("height", "").isdigit(), img["src"]
-            assert img.get("loading") == "lazy", img["src"]  # nothing jumps, little is fetched
+            # The first figure, when it is in view as the page opens, is fetched at once and
+            # first; every other one only when it nears the view.
+            if img.get("fetchpriority") == "high":
+                assert i == 0 and "loading" not in img, (page, img["src"])
+                eager_pages += 1
+            else:
+                assert img.get("loading") == "lazy", (page, img["src"])
             if img["animated"]:
                 animated += 1
                 # What it shows and how it ends.
                 assert re.search(r"ends at slope|goes off the rails", img["alt"]), img["alt"]
-    assert animated >= 15  # every run's in the explorer's and results' stead, the grids, ...
+    assert animated >= 6  # the runs, the grids and the linked view
+    assert eager_pages >= 5  # home, learning rate, batch size, every run, explorer
+
+
+def test_every_animation_has_a_player_that_knows_each_frame_step(site_dir):
+    """The player's data: the step and MSE of every frame, from the manifest, for a few
+    bytes: far under a tenth of the GIF it steps through."""
+    manifest = json.loads((site_dir / "assets" / "manifest.json").read_text())
+    files = {f["name"]: f for f in manifest["files"]}
+    players = 0
+    for page in PAGES:
+        text = (site_dir / page).read_text()
+        for attr in re.findall(r'data-player="([^"]*)"', text):
+            config = json.loads(html.unescape(attr))
+            for layer in config.get("layers", [config]):
+                gif = files[layer["gif"]["light"].removeprefix("assets/")]
+                assert layer["steps"] == gif["steps"] and layer["mse"] == gif["mse"]
+                assert len(layer["steps"]) == gif["frames"]
+                assert layer["gif"]["dark"].endswith(gif["name"].replace("-light.", "-dark."))
+                players += 1
+            assert len(attr.encode()) < 0.1 * sum(
+                files[c["gif"]["light"].removeprefix("assets/")]["bytes"]
+                for c in config.get("layers", [config])
+            ), page
+    assert players >= 22 + 6  # every run on the every-run page, and the animations elsewhere

@@ -1,108 +1,35 @@
-// Pause and play for every animation (WCAG 2.2.2), and the explorer. No network, no library.
+// Figures in the reader's colour scheme, and the explorer. No network, no library.
 (function () {
   "use strict";
 
-  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
-  const controllers = new WeakMap();
+  // ---- figures in the page's colour scheme -------------------------------------------
+  // Each figure is one <picture> whose dark sources carry media="(prefers-color-scheme: dark)",
+  // so the browser fetches one scheme's files only. When the reader's choice on the site's
+  // toggle differs from the system's, the dark sources are re-aimed at that choice.
 
-  // ---- animations ------------------------------------------------------------------
-  // Each animation is a <figure class="sgd-anim"> with one <picture> per colour scheme; each
-  // picture's <img> carries data-gif and data-poster. Playing shows the GIF; pausing freezes
-  // the visible picture on its current frame (drawn onto a canvas) and shows the poster in
-  // the hidden one. Readers who ask for reduced motion start paused, on the poster.
+  const DARK = "(prefers-color-scheme: dark)";
 
-  function pictures(figure) {
-    return Array.from(figure.querySelectorAll("picture"));
+  function chosenScheme() {
+    // Material keeps the toggle's choice; none means the page follows the system.
+    const palette = window.__md_get && window.__md_get("__palette");
+    return palette && palette.color ? document.body.getAttribute("data-md-color-scheme") : null;
   }
 
-  function showGif(picture) {
-    const img = picture.querySelector("img");
-    const source = picture.querySelector("source");
-    if (source) source.srcset = img.dataset.gif;
-    img.src = img.dataset.gif;
-  }
-
-  function showPoster(picture) {
-    const img = picture.querySelector("img");
-    const source = picture.querySelector("source");
-    if (source) source.srcset = img.dataset.poster;
-    img.src = img.dataset.poster;
-  }
-
-  function unfreeze(picture) {
-    const canvas = picture.querySelector("canvas");
-    if (canvas) canvas.remove();
-    picture.querySelector("img").hidden = false;
-  }
-
-  function freeze(picture) {
-    const img = picture.querySelector("img");
-    const visible = img.offsetParent !== null && img.complete && img.naturalWidth > 0;
-    const showingGif = (img.currentSrc || img.src).split("#")[0].endsWith(".gif");
-    if (!visible || !showingGif) {
-      showPoster(picture);
-      return;
+  function aimSources() {
+    const scheme = chosenScheme();
+    for (const source of document.querySelectorAll('source[data-scheme="dark"]')) {
+      if (!source.dataset.media) source.dataset.media = source.media;
+      const media = source.dataset.media;
+      if (scheme === null) source.media = media;
+      else source.media = scheme === "slate" ? media.replace(DARK, "all") : "not all";
     }
-    const canvas = document.createElement("canvas");
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", img.alt + " (paused)");
-    canvas.getContext("2d").drawImage(img, 0, 0);
-    img.hidden = true;
-    picture.appendChild(canvas);
   }
 
-  function setupAnimation(figure) {
-    if (controllers.has(figure)) return controllers.get(figure);
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "sgd-anim__toggle";
-    const caption = figure.querySelector("figcaption");
-    figure.insertBefore(button, caption);
-
-    const state = { playing: !reducedMotion.matches };
-
-    function apply() {
-      for (const picture of pictures(figure)) {
-        unfreeze(picture);
-        if (state.playing) showGif(picture);
-        else freeze(picture);
-      }
-      button.textContent = state.playing ? "Pause" : "Play";
-      button.setAttribute("aria-label", (state.playing ? "Pause" : "Play") + " the animation");
-      figure.dataset.state = state.playing ? "playing" : "paused";
-    }
-
-    function toggle() {
-      state.playing = !state.playing;
-      apply();
-    }
-
-    button.addEventListener("click", toggle);
-    figure.addEventListener("click", function (event) {
-      if (event.target.closest("picture")) toggle();
-    });
-
-    // Reduced motion starts on the poster, which the <source> already shows.
-    figure.dataset.state = state.playing ? "playing" : "paused";
-    button.textContent = state.playing ? "Pause" : "Play";
-    button.setAttribute("aria-label", (state.playing ? "Pause" : "Play") + " the animation");
-
-    // After the explorer swaps the run: a playing animation plays the new GIF from its
-    // start; a paused one shows the new run's poster.
-    const controller = {
-      refresh: function () {
-        for (const picture of pictures(figure)) {
-          unfreeze(picture);
-          if (state.playing) showGif(picture);
-          else showPoster(picture);
-        }
-      },
-    };
-    controllers.set(figure, controller);
-    return controller;
-  }
+  aimSources();
+  new MutationObserver(aimSources).observe(document.body, {
+    attributes: true,
+    attributeFilter: ["data-md-color-scheme"],
+  });
 
   // ---- the explorer ----------------------------------------------------------------
   // Radio buttons for learning rate and batch size; the run's data is inline in the page.
@@ -132,22 +59,18 @@
     function show(run, note) {
       check("lr", run.lr);
       check("bs", run.bs);
-      for (const img of animation.querySelectorAll("img")) {
-        const theme = img.closest("picture").classList.contains("sgd-dark") ? "dark" : "light";
-        img.dataset.gif = run.files.fit[theme];
-        img.dataset.poster = run.files.poster[theme];
-        img.alt = run.alt;
-      }
-      setupAnimation(animation).refresh();
-      for (const img of lossFigure.querySelectorAll("img")) {
-        const theme = img.classList.contains("sgd-dark") ? "dark" : "light";
-        img.src = run.files.loss[theme];
+      if (root.dataset.run !== run.slug) {
+        window.sgdPlayer.attach(animation).load(run.player, run.alt);
+        const source = lossFigure.querySelector("source");
+        const img = lossFigure.querySelector("img");
+        source.srcset = run.loss.dark;
+        img.src = run.loss.light;
         img.alt = run.loss_alt;
+        for (const dd of root.querySelectorAll("dd[data-field]")) {
+          dd.textContent = run.numbers[dd.dataset.field];
+        }
+        root.dataset.run = run.slug;
       }
-      for (const dd of root.querySelectorAll("dd[data-field]")) {
-        dd.textContent = run.numbers[dd.dataset.field];
-      }
-      root.dataset.run = run.slug;
       status.textContent = "Showing " + run.describe + "." + (note ? " " + note : "");
     }
 
@@ -178,11 +101,11 @@
       if (run) show(run, "");
     });
 
+    root.dataset.run = runs[0].slug; // what the page was built showing
     show(fromHash() || runs[0], "");
   }
 
   function init() {
-    document.querySelectorAll(".sgd-anim").forEach(setupAnimation);
     document.querySelectorAll("[data-explorer]").forEach(setupExplorer);
   }
 
