@@ -70,8 +70,10 @@ SHARED = {  # figure -> the runs it draws, and how it is titled
     "numbers": (numbers_runs, ""),
     "samplers": (sampler_runs, "random batches and epochs, lr {lr:g}"),
 }
-# Shared figures that animate their runs side by side on one clock.
-GRIDS = ("grid-lr", "grid-bs", "grid-gd-sgd")
+# Shared figures that animate their runs side by side on one clock, and how many frames that
+# clock has (None: as many as the first run's animation). Seven panels of batch rings cost
+# ~3.6 KB a frame: the batch-size grid shows every other update, to open fast on a phone.
+GRIDS = {"grid-lr": None, "grid-bs": 51, "grid-gd-sgd": None}
 # Shared jobs that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
 FACTS = {"data-uniform", "floor", "lr-range", "jitter", "numbers", "samplers"}
 

@@ -22,17 +22,18 @@ from sgd_lib.render_fit import (
     mark_batches,
     pin_off_view,
     readout,
-    settings_label,
     y_view,
 )
 from sgd_lib.theme import Theme
 from sgd_lib.training import History
 
-GRID_WIDTH = 800  # pixels: about what a page shows, so a desktop does not shrink the text
-MAX_COLUMNS = 4  # panels ~175 px wide: a phone shows them at ~75, the text still legible
-CELL_HEIGHT = 290  # pixels per row of panels: settings, panel, step and MSE
-HEADER = 80  # pixels above the panels: the title and the legend
-TEXT_PT = 14  # the settings, step and MSE under each panel: large for the panel's size
+# 640 pixels: what the content column shows on a desktop, and what a phone's ~380 CSS px
+# need at its ~1.75 device pixels each; a wider GIF is bytes no screen shows.
+GRID_WIDTH = 640
+MAX_COLUMNS = 4  # panels ~150 px wide: a phone shows them at ~90, the text still legible
+CELL_HEIGHT = 232  # pixels per row of panels: settings, panel, step and MSE
+HEADER = 64  # pixels above the panels: the title and the legend
+TEXT_PT = 11  # the settings, step and MSE under each panel: large for the panel's size
 LINE_PX = round(TEXT_PT * 1.4 * DPI / 72)  # one line of that text, in pixels
 LABEL_PX, READOUT_PX = 2 * LINE_PX + 4, 2 * LINE_PX + 14  # a cell's text above and below
 
@@ -43,6 +44,12 @@ def shared_steps(histories: list[History], frames: int) -> list[int]:
     last = max(h.steps_run for h in histories)
     every = max(1, math.ceil(last / (frames - 1)))
     return [min(k * every, last) for k in range(math.ceil(last / every) + 1)]
+
+
+def panel_label(h: History) -> str:
+    """The settings on two short lines: a panel is too narrow for run_label's one."""
+    bs = h.experiment.batch_size
+    return ("gradient descent" if bs is None else f"SGD, batch {bs}") + f"\nlr {h.experiment.lr:g}"
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -80,16 +87,17 @@ def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = Tr
                    transform=ax.transAxes, ha="center", va="center", fontsize=TEXT_PT,
                    weight="bold", visible=False, gid="diverged")  # fmt: skip
     away = ax.text(0.04, 0.97, "", color=theme.fit, transform=ax.transAxes, ha="left",
-                   fontsize=12, weight="bold", visible=False, gid="off-view")  # fmt: skip
+                   fontsize=10, weight="bold", visible=False, gid="off-view")  # fmt: skip
     return _Panel(h, line, batch, away, note)
 
 
-def animate_grid(histories: list[History], data: Data, theme: Theme, title: str) -> Animation:
-    """One small fit panel per run, all on one clock (`Animation.steps`); a run that ends
-    sooner holds its last step, and says so if it diverged. The first run's `frames` and
-    `frame_ms` set the clock."""
+def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
+                 frames: int | None = None) -> Animation:  # fmt: skip
+    """One small fit panel per run, all on one clock (`Animation.steps`) of `frames` ticks;
+    a run that ends sooner holds its last step, and says so if it diverged. The first run's
+    `frame_ms` (and `frames`, if not given) set the clock."""
     e = histories[0].experiment
-    steps = shared_steps(histories, e.frames)
+    steps = shared_steps(histories, frames or e.frames)
     rows, cols = grid_shape(len(histories))
     w, h_px = size = (GRID_WIDTH, HEADER + rows * CELL_HEIGHT)
     cell_w = w / cols
@@ -98,7 +106,7 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str)
         return left / w, 1 - top / h_px
 
     with figure(theme, size) as fig:
-        fig.text(*at(12, 8), title, va="top", ha="left", weight="bold")
+        fig.text(*at(10, 6), title, va="top", ha="left", weight="bold", fontsize=11)
         panels, fields = [], []
         for i, h in enumerate(histories):
             row, col = divmod(i, cols)
@@ -107,8 +115,8 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str)
             ax = fig.add_axes((x0, y0, (cell_w - 24) / w,
                                (CELL_HEIGHT - LABEL_PX - READOUT_PX) / h_px))  # fmt: skip
             # The settings on two lines: the panel is too narrow for one.
-            fig.text(*at(left, top), settings_label(h).replace(", lr", ",\nlr"), va="top",
-                     ha="left", fontsize=TEXT_PT, linespacing=1.15)  # fmt: skip
+            fig.text(*at(left, top), panel_label(h), va="top", ha="left", fontsize=TEXT_PT,
+                     linespacing=1.15)  # fmt: skip
             below = top + CELL_HEIGHT - READOUT_PX + 6
             fields += [(left / w, below / h_px), (left / w, (below + LINE_PX) / h_px)]
             panels.append(_draw_panel(ax, h, data, theme))
@@ -118,7 +126,7 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str)
             if p.batch is not None:
                 legend.setdefault(p.batch.get_label(), p.batch)
         fig.legend(list(legend.values()), list(legend.keys()), loc="upper left",
-                   bbox_to_anchor=at(4, 34), ncols=len(legend), fontsize=13,
+                   bbox_to_anchor=at(4, 27), ncols=len(legend), fontsize=10.5,
                    columnspacing=1.2, handletextpad=0.5, markerscale=1.5)  # fmt: skip
         headline = Headline(theme, size, fontsize=TEXT_PT, fields=fields)
         blitter = Blitter(fig, [a for p in panels for a in p.moving()], headline,

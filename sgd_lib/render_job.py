@@ -119,7 +119,7 @@ def render(job: Job) -> tuple[list[Encoded], dict | None]:
             out += [gif(animation, [h]), png(to_image(animation.frames[-1], animation.palette))]
         elif job.figure in GRIDS:
             runs = [history(e) for e in job.runs]
-            animation = animate_grid(runs, data, theme, title)
+            animation = animate_grid(runs, data, theme, title, GRIDS[job.figure])
             poster = to_image(animation.frames[-1], animation.palette)
             out += [gif(animation, runs), png(poster)]
         elif job.figure in ("data", "guess"):
