@@ -380,25 +380,28 @@
 
   // Play only what can be seen; take over from the GIF once it has loaded.
   Player.prototype.watch = function () {
-    const img = this.layers[0].img;
     const observer = new IntersectionObserver((entries) => {
       this.visible = entries[entries.length - 1].isIntersecting;
-      if (!this.visible) {
+      if (this.visible) this.start();
+      else {
         clearTimeout(this.timer);
         this.timer = null;
       }
-      if (!this.visible || !canDecode || !this.playing) return;
-      const start = () => this.take().then(() => this.loop());
-      if (this.took || (img.complete && img.naturalWidth)) start();
-      else img.addEventListener("load", start, { once: true });
     });
     observer.observe(this.root);
+  };
+
+  Player.prototype.start = function () {
+    if (!this.visible || !canDecode || !this.playing) return;
+    const img = this.layers[0].img;
+    const go = () => this.take().then(() => this.loop());
+    if (this.took || (img.complete && img.naturalWidth)) go();
+    else img.addEventListener("load", go, { once: true });
   };
 
   // The explorer shows another run in the same figure.
   Player.prototype.load = function (config, alt) {
     const layer = this.layers[0];
-    const wasDecoding = this.took;
     this.pause();
     layer.close();
     layer.config = config;
@@ -417,7 +420,7 @@
     this.playing = !reducedMotion;
     this.index = this.playing ? 0 : this.clock.length - 1;
     this.render(false);
-    if (this.playing && canDecode && wasDecoding) this.take().then(() => this.loop());
+    this.start();
   };
 
   // ---- without a decoder: pause freezes the frame on show ------------------------------
