@@ -354,6 +354,13 @@ def test_every_run_page_steps_all_cells_together_and_links_each(browser, origin,
                 shown = canvas_pixels(cells.nth(i).locator("canvas"))
                 assert np.array_equal(shown, gif_frame(site_dir / "assets" / entry["name"], frame))
         # Each cell links to its run in the explorer.
+        hrefs = [
+            cells.nth(i).get_by_role("link").get_attribute("href") for i in range(cells.count())
+        ]
+        lrs = {slug: manifest["runs"][slug] for slug in manifest["table"]}
+        assert hrefs == [
+            f"explorer.html#lr={r['lr']:g}&bs={r['batch_size'] or 'full'}" for r in lrs.values()
+        ]
         link = cells.nth(3).get_by_role("link")
         slug = manifest["table"][3]
         link.click()
