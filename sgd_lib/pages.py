@@ -207,15 +207,45 @@ def animated_picture(m: Manifest, stem: str, poster: str, alt: str, base: str, e
     )
 
 
+def player_bar(steps: list[int], playing: bool = True) -> str:
+    """The player's controls, in the page from the start so that nothing moves when the
+    script wires them up (player.js; a <noscript> style hides them without scripts)."""
+    first, last = steps[0], steps[-1]
+    value = first if playing else last
+    state = "Pause" if playing else "Play"
+    speeds = "".join(
+        f'<option value="{v}"{" selected" if v == "1" else ""}>{t}</option>'
+        for v, t in (("0.5", "½×"), ("1", "1×"), ("2", "2×"))
+    )
+    return (
+        '<div class="sgd-player" role="group" aria-label="Animation player">'
+        f'<button type="button" class="sgd-player__play" aria-label="{state} the animation">'
+        f"{state}</button>"
+        '<button type="button" class="sgd-player__back" aria-label="Previous step">'
+        "◀\ufe0e</button>"
+        '<label class="sgd-player__step"><span aria-hidden="true">Training step</span>'
+        f'<input type="range" aria-label="Training step" min="{first}" max="{last}" step="1" '
+        f'value="{value}" aria-valuetext="step {value} of {last}"></label>'
+        '<button type="button" class="sgd-player__next" aria-label="Next step">▶\ufe0e</button>'
+        f'<span class="sgd-player__readout" aria-hidden="true">step {value} of {last}</span>'
+        f'<label class="sgd-player__speed">Speed <select>{speeds}</select></label>'
+        '<span class="sgd-player__status" role="status"></span>'
+        "</div>"
+    )
+
+
 def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "",
               eager: bool = False) -> str:  # fmt: skip
     """An animation with a player (docs/javascripts/player.js): play, pause, step, a
     "Training step" slider and speed; without scripts, the GIF plays as it is."""
-    config = _json_attr(player_config(m, stem, poster, base))
+    config = player_config(m, stem, poster, base)
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return (
-        f'<figure class="sgd-anim" data-player="{config}">'
+        f'<figure class="sgd-anim" data-player="{_json_attr(config)}">'
+        '<div class="sgd-anim__media">'
         + animated_picture(m, stem, poster, alt, base, eager)
+        + "</div>"
+        + player_bar(config["steps"])
         + f"{cap}</figure>"
     )
 
@@ -386,9 +416,9 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
                    + (f", after diverging at update {r['diverged_at']}" if r["diverged"] else "")
                    + ".")  # fmt: skip
             cells.append(
-                '<li class="sgd-cell">'
+                '<li class="sgd-cell"><div class="sgd-anim__media">'
                 + themed_picture(m, f"{slug}-thumb-poster", "png", alt, base, eager and not cells)
-                + f'<a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
+                + f'</div><a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
                 f'<span class="sgd-cell__mse" data-cell-mse>MSE {config["mse"][-1][0]}</span>'
                 "</li>"
             )
@@ -398,8 +428,10 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
             f'<ul class="sgd-cells">{"".join(cells)}</ul></section>'
         )
     config = _json_attr({"layers": layers})
+    clock = sorted({step for layer in layers for step in layer["steps"]})
     return (
         f'<div class="sgd-anim sgd-overview" data-player="{config}" data-cells>'
+        + player_bar(clock, playing=False)
         + "".join(groups)
         + "</div>"
     )

@@ -96,10 +96,11 @@
     this.picture.after(canvas);
   };
 
+  // The canvas lies over the picture, in the box the picture keeps: nothing moves.
   Layer.prototype.reveal = function () {
-    if (this.canvas && this.shown >= 0) {
-      this.picture.hidden = true;
+    if (this.canvas && this.shown >= 0 && this.canvas.hidden) {
       this.canvas.hidden = false;
+      this.picture.classList.add("sgd-covered");
     }
   };
 
@@ -149,7 +150,7 @@
     this.shown = -1;
     if (this.canvas) this.canvas.remove();
     this.canvas = null;
-    this.picture.hidden = false;
+    this.picture.classList.remove("sgd-covered");
   };
 
   // ---- the control bar and its clock ---------------------------------------------------
@@ -185,52 +186,34 @@
     this.clock = Array.from(steps).sort((a, b) => a - b);
   };
 
+  // The controls are in the page already (so nothing moves): wire them up.
   Player.prototype.build = function () {
-    const bar = element("div", { class: "sgd-player", role: "group", "aria-label": "Player" });
-    this.button = element("button", { type: "button", class: "sgd-player__play" });
-    bar.append(this.button);
+    const bar = this.root.querySelector(".sgd-player");
+    this.bar = bar;
+    this.button = bar.querySelector(".sgd-player__play");
     this.button.addEventListener("click", () => this.toggle());
     if (canDecode) {
-      const last = this.clock[this.clock.length - 1];
-      this.back = element("button", { type: "button", "aria-label": "Previous step" }, "◀\uFE0E");
-      this.next = element("button", { type: "button", "aria-label": "Next step" }, "▶\uFE0E");
-      const label = element("label", { class: "sgd-player__step" });
-      label.append(element("span", { "aria-hidden": "true" }, "Training step"));
-      this.range = element("input", {
-        type: "range",
-        "aria-label": "Training step",
-        min: this.clock[0],
-        max: last,
-        step: 1,
-        value: this.clock[this.index],
+      this.range = bar.querySelector("input[type=range]");
+      this.readout = bar.querySelector(".sgd-player__readout");
+      this.select = bar.querySelector("select");
+      this.status = bar.querySelector(".sgd-player__status");
+      bar.querySelector(".sgd-player__back").addEventListener("click", () => {
+        this.go(this.index - 1, true);
       });
-      label.append(this.range);
-      this.readout = element("span", { class: "sgd-player__readout", "aria-hidden": "true" });
-      const speed = element("label", { class: "sgd-player__speed" }, "Speed ");
-      this.select = element("select");
-      for (const [value, text] of SPEEDS) {
-        const option = element("option", { value: value }, text);
-        option.selected = value === "1";
-        this.select.append(option);
-      }
-      speed.append(this.select);
-      this.status = element("span", { class: "sgd-player__status", role: "status" });
-      bar.append(this.back, label, this.next, this.readout, speed, this.status);
-      this.back.addEventListener("click", () => this.go(this.index - 1, true));
-      this.next.addEventListener("click", () => this.go(this.index + 1, true));
+      bar.querySelector(".sgd-player__next").addEventListener("click", () => {
+        this.go(this.index + 1, true);
+      });
       this.range.addEventListener("input", () => this.seek(Number(this.range.value)));
       this.select.addEventListener("change", () => {
         this.speed = Number(this.select.value);
       });
+    } else {
+      // Nothing to step through: play and pause only.
+      for (const el of bar.children) if (el !== this.button) el.hidden = true;
     }
-    const before = this.root.querySelector("figcaption");
-    if (this.cells) this.root.prepend(bar);
-    else this.root.insertBefore(bar, before);
-    this.bar = bar;
-
     this.root.addEventListener("keydown", (event) => this.key(event));
     this.root.addEventListener("click", (event) => {
-      if (event.target.closest("picture, canvas") && !this.cells) this.toggle();
+      if (event.target.closest(".sgd-anim__media") && !this.cells) this.toggle();
     });
   };
 
@@ -440,14 +423,14 @@
     });
     canvas.getContext("2d").drawImage(img, 0, 0);
     layer.canvas = canvas;
-    layer.picture.hidden = true;
     layer.picture.after(canvas);
+    layer.picture.classList.add("sgd-covered");
   }
 
   function unfreeze(layer) {
     if (layer.canvas) layer.canvas.remove();
     layer.canvas = null;
-    layer.picture.hidden = false;
+    layer.picture.classList.remove("sgd-covered");
   }
 
   // ---- the page ----------------------------------------------------------------------
