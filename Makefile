@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # lock or the project metadata changed.
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint format lock clean assets bench serve site
+.PHONY: venv test lint format lock clean assets bench serve site audit
 
 venv: $(STAMP)
 
@@ -47,6 +47,22 @@ assets: venv
 bench: venv
 	$(BIN)/python scripts/bench_render.py
 	$(BIN)/python scripts/bench_studies.py
+
+# Lighthouse (mobile) on every page of a fresh site/ served with gzip, and the bytes each
+# page's first view transfers in the light and the dark scheme; prints a table. A benchmark:
+# a missed target is a figure, only a tool that fails to run fails it. Lighthouse is the one
+# in scripts/audit/package-lock.json, installed from npm into build/lighthouse when missing
+# or when the lock changed; it drives Debian's Chromium, so no browser is downloaded.
+LIGHTHOUSE := build/lighthouse/node_modules/.installed
+
+audit: venv site $(LIGHTHOUSE)
+	$(BIN)/python scripts/audit.py
+
+$(LIGHTHOUSE): scripts/audit/package.json scripts/audit/package-lock.json
+	mkdir -p build/lighthouse
+	cp scripts/audit/package.json scripts/audit/package-lock.json build/lighthouse/
+	cd build/lighthouse && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 lint: venv
 	$(BIN)/ruff check .
