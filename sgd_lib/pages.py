@@ -417,7 +417,9 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
                    + ".")  # fmt: skip
             cells.append(
                 '<li class="sgd-cell"><div class="sgd-anim__media">'
-                + themed_picture(m, f"{slug}-thumb-poster", "png", alt, base, eager and not cells)
+                + themed_picture(
+                    m, f"{slug}-thumb-poster", "png", alt, base, eager and len(layers) == 1
+                )  # the first cell only
                 + f'</div><a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
                 f'<span class="sgd-cell__mse" data-cell-mse>MSE {config["mse"][-1][0]}</span>'
                 "</li>"

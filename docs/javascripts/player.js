@@ -121,7 +121,15 @@
     while (this.decoder && this.want !== this.shown) {
       const index = this.want;
       const decoder = this.decoder;
-      const { image } = await decoder.decode({ frameIndex: index });
+      let image;
+      try {
+        image = (await decoder.decode({ frameIndex: index })).image;
+      } catch (error) {
+        // Closed under it (the explorer chose another run, the scheme changed): the new
+        // decoder draws instead. Anything else: keep the frame on show.
+        if (decoder === this.decoder) return;
+        continue;
+      }
       if (decoder === this.decoder) {
         const context = this.canvas.getContext("2d");
         context.drawImage(image, 0, 0, this.canvas.width, this.canvas.height);
