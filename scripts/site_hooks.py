@@ -1,7 +1,10 @@
 """MkDocs hooks: figures built before each build, pages filled from their manifest, math as
-MathML. Named in mkdocs.yml; the work is done by sgd_lib.pages and scripts/build_assets.py."""
+MathML, the notebook page made like the others. Named in mkdocs.yml; the work is done by
+sgd_lib.pages and scripts/build_assets.py."""
 
+import json
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,9 +12,20 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from sgd_lib.assets import code_version
-from sgd_lib.pages import Manifest, PageError, drop_remote_scripts, expand, mathml
+from sgd_lib.pages import (
+    Manifest,
+    PageError,
+    describe,
+    drop_remote_scripts,
+    ending,
+    expand,
+    mathml,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
+# The picture a link to any page previews with (overrides/main.html): gradient descent's
+# poster, the last frame of its animation.
+PREVIEW = "gd-lr0.1"
 log = logging.getLogger("mkdocs.hooks.sgd")
 _manifest: Manifest | None = None
 
@@ -42,11 +56,24 @@ def on_pre_build(config) -> None:
         log.info(line)  # what the build said: its summary, a manifest it could not trust
     try:
         _manifest = Manifest.read(out)
+        run = _manifest.run(PREVIEW)
+        poster = dict(_manifest.variants(f"{PREVIEW}-poster", "png"))["light"]
     except PageError as e:
         raise PluginError(str(e)) from None
+    config.extra["preview"] = {
+        "src": f"assets/{poster['name']}",
+        "width": poster["width"],
+        "height": poster["height"],
+        "alt": f"Last frame of the animation of {describe(run)}, fitting a line to the orange "
+        f"points over {run['steps']} updates; {ending(run)}.",
+    }
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        # A notebook has no front matter: its page's description is in its own metadata.
+        notebook = json.loads(markdown)
+        page.meta["description"] = notebook["metadata"].get("description")
     base = "../" * page.file.src_uri.count("/")  # from the page up to docs/
     try:
         return expand(markdown, _manifest, base)
@@ -55,4 +82,49 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    return drop_remote_scripts(mathml(html))
+    if page.file.src_uri.endswith(".ipynb"):
+        try:
+            html = notebook_cells(html)
+        except ValueError as e:
+            raise PluginError(f"{page.file.src_uri}: {e}") from None
+    return focusable_scrollers(drop_remote_scripts(mathml(html)))
+
+
+# Code blocks, tables and display math scroll sideways when wider than the page; a reader
+# without a mouse scrolls them once they can take the keyboard's focus.
+_SCROLLERS = re.compile(r'<pre>(?:<span></span>)?<code>|<table>|<div class="sgd-math">')
+
+
+def focusable_scrollers(html: str) -> str:
+    """The last tag of each match gets tabindex="0"."""
+    return _SCROLLERS.sub(lambda m: m[0][:-1] + ' tabindex="0">', html)
+
+
+_START, _END = '<div class="jupyter-wrapper">', "</div> <!-- jupyter-wrapper -->"
+# mkdocs-jupyter's copy button and the hidden copy of the source it copies, for each cell.
+_COPY = re.compile(
+    r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
+    r'|<div class="clipboard-copy-txt" id="cell-\d+">.*?</div>',
+    re.S,
+)
+_INPUT = re.compile(r'<div class="highlight-ipynb[^"]*"><pre><span></span>(.*?)</pre></div>', re.S)
+_CODE_BLOCK = r'<div class="highlight"><pre><span></span><code>\1</code></pre></div>'
+# Tab stops on every cell, and on outputs that never scroll (pictures, the player).
+_TAB_STOP = re.compile(r'(class="jp-Cell-inputWrapper"|data-mime-type="text/html") tabindex="0"')
+
+
+def notebook_cells(html: str) -> str:
+    """mkdocs-jupyter's page made as the site's other pages are: its cells only, their code
+    in Material's code blocks (its colours, copy buttons and heading links), styled by
+    stylesheets/notebook.css.
+
+    Dropped: what it puts around the cells, JupyterLab's stylesheet (0.6 MB), the script of
+    its own copy buttons, MathJax and Mermaid loaders (the notebook has no TeX and no
+    diagrams), and needless tab stops."""
+    start, end = html.find(_START), html.rfind(_END)
+    if start < 0 or end < 0:
+        raise ValueError(f"no {_START} … {_END} around the cells: has mkdocs-jupyter changed?")
+    cells = _COPY.sub("", html[start : end + len(_END)])
+    cells = _INPUT.sub(_CODE_BLOCK, cells)
+    cells = _TAB_STOP.sub(r"\1", cells)
+    return cells.replace('class="anchor-link"', 'class="headerlink" title="Permanent link"')

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from PIL import Image
 
 from sgd_lib.pages import Manifest, PageError, expand
 
@@ -315,3 +316,93 @@ def test_every_animation_has_a_player_that_knows_each_frame_step(site_dir):
                 for c in config.get("layers", [config])
             ), page
     assert players >= 22 + 6  # every run on the every-run page, and the animations elsewhere
+
+
+# ---- pages people share -------------------------------------------------------------
+
+PUBLISHED = "https://example.org/sgd-from-scratch/"  # an address the site could be published at
+PREVIEW = "assets/gd-lr0.1-poster-light.png"  # gradient descent's poster, its last frame
+
+
+class Head(HTMLParser):
+    """A page's <title>, and its <meta> tags by name or property."""
+
+    def __init__(self):
+        super().__init__()
+        self.title = ""
+        self.meta: dict[str, str] = {}
+        self.in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.in_title = tag == "title"
+        if tag == "meta" and "content" in a:
+            self.meta[a.get("name") or a.get("property")] = a["content"]
+
+    def handle_endtag(self, tag):
+        self.in_title = False
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+
+
+def head(path: Path) -> Head:
+    parsed = Head()
+    parsed.feed(path.read_text())
+    return parsed
+
+
+def build_site(out: Path, site_url: str | None) -> Path:
+    """The site as `make site` builds it, with SITE_URL set to site_url (or unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "SITE_URL"}
+    env |= {"NO_MKDOCS_2_WARNING": "1"} | ({"SITE_URL": site_url} if site_url else {})
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_every_page_describes_itself(site_dir):
+    site = re.search(r"^site_description: (.+)$", (ROOT / "mkdocs.yml").read_text(), re.M)[1]
+    heads = {page: head(site_dir / page) for page in PAGES}
+    descriptions = {page: h.meta.get("description", "") for page, h in heads.items()}
+    assert site not in descriptions.values(), "a page has only the site's description"
+    assert len(set(descriptions.values())) == len(PAGES), descriptions  # each its own
+    for page, h in heads.items():
+        # Long enough to say something, short enough not to be cut off in search results.
+        assert 50 <= len(descriptions[page]) <= 160, (page, descriptions[page])
+        assert h.meta["og:description"] == descriptions[page], page
+        assert h.meta["og:title"] and h.meta["og:site_name"] == "SGD from Scratch", page
+
+
+def test_the_404_page_has_a_title_of_its_own(site_dir):
+    titles = {page: head(site_dir / page).title.strip() for page in [*PAGES, "404.html"]}
+    assert titles["404.html"] == "Page not found - SGD from Scratch"
+    assert len(set(titles.values())) == len(titles), titles  # no two pages share a title
+
+
+def test_published_the_site_has_a_sitemap_and_link_previews(site_dir, tmp_path):
+    # After site_dir: that build ran the notebook, and this one reuses its cached run.
+    out = build_site(tmp_path / "site", PUBLISHED)
+    locs = re.findall(r"<loc>([^<]*)</loc>", (out / "sitemap.xml").read_text())
+    assert sorted(locs) == sorted(PUBLISHED + page for page in PAGES)
+    width, height = Image.open(out / PREVIEW).size
+    for page in [*PAGES, "404.html"]:
+        meta = head(out / page).meta
+        assert meta["og:image"] == PUBLISHED + PREVIEW, page
+        assert (meta["og:image:width"], meta["og:image:height"]) == (str(width), str(height))
+        assert "slope" in meta["og:image:alt"], meta["og:image:alt"]  # says how the run ends
+        assert meta["twitter:card"] == "summary_large_image", page
+        if page != "404.html":  # it answers for every missing address: it has none of its own
+            assert meta["og:url"] == PUBLISHED + page, page
+
+
+def test_unpublished_the_site_claims_no_address(site_dir, tmp_path):
+    # Link previews need absolute addresses; a local build has none, and makes none up.
+    out = build_site(tmp_path / "site", None) if os.environ.get("SITE_URL") else site_dir
+    assert "<url>" not in (out / "sitemap.xml").read_text()
+    for page in [*PAGES, "404.html"]:
+        meta = head(out / page).meta
+        assert "og:image" not in meta and "og:url" not in meta, page
+        assert meta["twitter:card"] == "summary" and meta["og:description"], page
