@@ -105,11 +105,12 @@ def load_everything(page: Page) -> None:
 
 
 def open_page(browser, origin, name, scheme="light", motion="no-preference", viewport=None,
-              script=None):  # fmt: skip
+              script=None, scripts=True):  # fmt: skip
     context = browser.new_context(
         color_scheme=scheme,
         reduced_motion=motion,
         viewport=viewport or {"width": 1280, "height": 900},
+        java_script_enabled=scripts,
     )
     if script:
         context.add_init_script(script)  # before the page's own scripts
@@ -387,6 +388,20 @@ def test_without_a_gif_decoder_the_player_plays_and_pauses(browser, origin):
         assert figure.get_attribute("data-state") == "playing"
         assert figure.locator("canvas").count() == 0
         assert page.evaluate("document.querySelector('.sgd-anim img').currentSrc").endswith(".gif")
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_without_scripts_the_gif_plays_and_no_dead_controls_show(browser, origin):
+    context, page, watch = open_page(browser, origin, "learning-rate.html", scripts=False)
+    try:
+        figure = page.locator(".sgd-anim").first
+        assert not figure.locator(".sgd-player").is_visible()
+        img = figure.locator("img")
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("document.querySelector('.sgd-anim img').complete")
+        assert img.evaluate("i => i.currentSrc").endswith("/assets/grid-lr-light.gif")
         assert watch.problems == []
     finally:
         context.close()
