@@ -90,6 +90,21 @@ def on_page_content(html: str, page, config, files) -> str:
     return focusable_scrollers(drop_remote_scripts(mathml(html)))
 
 
+# The site's own stylesheets (docs/stylesheets/), a few KB, go into each page's <head>: a
+# stylesheet that is a file holds up the first paint for a round trip of its own.
+_OWN_CSS = re.compile(r'<link rel="stylesheet" href="(?:\.\./)*stylesheets/([a-z-]+\.css)">')
+
+
+def on_post_page(output: str, page, config) -> str:
+    folder = Path(config.docs_dir) / "stylesheets"
+
+    def inline(match: re.Match) -> str:
+        css = (folder / match.group(1)).read_text()
+        return f"<style>/* {match.group(1)} */\n{css}</style>"
+
+    return _OWN_CSS.sub(inline, output)
+
+
 # Code blocks, tables and display math scroll sideways when wider than the page; a reader
 # without a mouse scrolls them once they can take the keyboard's focus.
 _SCROLLERS = re.compile(r'<pre>(?:<span></span>)?<code>|<table>|<div class="sgd-math">')

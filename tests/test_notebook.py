@@ -163,15 +163,18 @@ def test_the_built_page_has_alt_text_everywhere_and_bounded_weight(site_dir):
 
 def test_the_built_page_carries_only_the_css_it_uses(site_dir):
     page = (site_dir / "notebook.html").read_text()
-    # One stylesheet in the page: the one matplotlib's player brings in its output.
-    (style,) = re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)
-    assert ".anim-buttons" in style
-    # The page's own, linked from this page only; every class it styles is on the page
-    # (md-*: Material's own).
-    assert '<link rel="stylesheet" href="stylesheets/notebook.css">' in page
+    # Inline stylesheets: the one matplotlib's player brings in its output, and the site's
+    # own (each named by its file), notebook.css among them on this page only.
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)
+    player = [s for s in styles if ".anim-buttons" in s and not s.startswith("/* ")]
+    own = {re.match(r"/\* ([\w-]+\.css) \*/", s)[1] for s in styles if s.startswith("/* ")}
+    assert len(player) == 1
+    assert len(styles) == len(player) + len(own) + 1  # and the players' <noscript> one
+    assert own == {"site.css", "player.css", "notebook.css"}
+    # Every class notebook.css styles is on the page (md-*: Material's own).
     css = (ROOT / "docs" / "stylesheets" / "notebook.css").read_text()
     styled = set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"/\*.*?\*/", "", css, flags=re.S)))
     used = {c for attr in re.findall(r'class="([^"]*)"', page) for c in attr.split()}
     assert {c for c in styled if not c.startswith("md-")} - used == set()
-    linking = {p.name for p in site_dir.glob("*.html") if "notebook.css" in p.read_text()}
-    assert linking == {"notebook.html"}
+    with_it = {p.name for p in site_dir.glob("*.html") if "/* notebook.css */" in p.read_text()}
+    assert with_it == {"notebook.html"}
