@@ -2,11 +2,13 @@
 MathML, the notebook page made like the others. Named in mkdocs.yml; the work is done by
 sgd_lib.pages and scripts/build_assets.py."""
 
+import hashlib
 import json
 import logging
 import re
 import subprocess
 import sys
+from base64 import b64decode
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -85,6 +87,7 @@ def on_page_content(html: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         try:
             html = notebook_cells(html)
+            html = animation_frames(html, Path(config.site_dir), page.file.src_uri)
         except ValueError as e:
             raise PluginError(f"{page.file.src_uri}: {e}") from None
     return focusable_scrollers(drop_remote_scripts(mathml(html)))
@@ -143,3 +146,36 @@ def notebook_cells(html: str) -> str:
     cells = _INPUT.sub(_CODE_BLOCK, cells)
     cells = _TAB_STOP.sub(r"\1", cells)
     return cells.replace('class="anchor-link"', 'class="headerlink" title="Permanent link"')
+
+
+# matplotlib's jshtml player keeps every frame in the page as a data: URL and loads them all
+# as the page opens: 0.35 MB of the notebook page, and its longest task. Each frame becomes
+# a file (named by its content), and the player starts once it nears the view.
+_FRAME = re.compile(r'(frames\[\d+\] = ")data:image/png;base64,([A-Za-z0-9+/=]+)(";?)')
+_START_PLAYER = re.compile(r"setTimeout\(function\(\) \{(.*?)\}, 0\);", re.S)
+_WHEN_NEAR = """new IntersectionObserver(function (seen, observer) {
+      if (!seen.some(function (e) { return e.isIntersecting; })) return;
+      observer.disconnect();%s},
+      { rootMargin: "400px" }).observe(document.getElementById(img_id));"""
+FRAMES_DIR = "assets/notebook"
+
+
+def animation_frames(html: str, site: Path, src_uri: str) -> str:
+    """The jshtml players' frames as PNG files under site/FRAMES_DIR, loaded near the view."""
+    if not _FRAME.search(html):
+        return html
+    base = "../" * src_uri.count("/")
+    folder = site / FRAMES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(match: re.Match) -> str:
+        png = b64decode(match[2])
+        name = f"{hashlib.sha256(png).hexdigest()[:16]}.png"
+        (folder / name).write_bytes(png)
+        return f"{match[1]}{base}{FRAMES_DIR}/{name}{match[3]}"
+
+    html = _FRAME.sub(save, html)
+    html, started = _START_PLAYER.subn(lambda m: _WHEN_NEAR % m[1], html)
+    if started != html.count("new Animation("):
+        raise ValueError("a jshtml player is not started by setTimeout: has matplotlib changed?")
+    return html

@@ -393,6 +393,24 @@ def test_without_a_gif_decoder_the_player_plays_and_pauses(browser, origin):
         context.close()
 
 
+def test_the_notebooks_player_loads_its_frames_only_near_the_view(browser, origin):
+    context, page, watch = open_page(browser, origin, "notebook.html", viewport=PHONE)
+    frames: list[str] = []
+    page.on("request", lambda r: "/assets/notebook/" in r.url and frames.append(r.url))
+    try:
+        page.wait_for_timeout(500)
+        assert frames == []
+        slider = page.locator("input.anim-slider")
+        slider.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('input.anim-slider').max === '100'")
+        slider.fill("50")
+        src = page.locator("img[id^=_anim_img]").evaluate("i => i.src")
+        assert len(set(frames)) == 101 and src == sorted(set(frames), key=frames.index)[50]
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
 def test_without_scripts_the_gif_plays_and_no_dead_controls_show(browser, origin):
     context, page, watch = open_page(browser, origin, "learning-rate.html", scripts=False)
     try:

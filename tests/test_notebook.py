@@ -178,3 +178,15 @@ def test_the_built_page_carries_only_the_css_it_uses(site_dir):
     assert {c for c in styled if not c.startswith("md-")} - used == set()
     with_it = {p.name for p in site_dir.glob("*.html") if "/* notebook.css */" in p.read_text()}
     assert with_it == {"notebook.html"}
+
+
+def test_the_players_frames_are_files_loaded_near_the_view(site_dir):
+    """The lesson's player keeps its frames as files (not 0.35 MB of data: URLs in the page),
+    in order, one per step, each a PNG that is there; it starts once it nears the view."""
+    page = (site_dir / "notebook.html").read_text()
+    assert 'frames[0] = "data:' not in page
+    frames = re.findall(r'frames\[(\d+)\] = "([^"]+)"', page)
+    assert [int(i) for i, _ in frames] == list(range(101))
+    for _, url in frames:
+        assert (site_dir / url).read_bytes().startswith(b"\x89PNG"), url
+    assert page.count("new IntersectionObserver(") == page.count("new Animation(") == 1
