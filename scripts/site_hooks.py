@@ -95,17 +95,30 @@ def on_page_content(html: str, page, config, files) -> str:
 
 # The site's own stylesheets (docs/stylesheets/), a few KB, go into each page's <head>: a
 # stylesheet that is a file holds up the first paint for a round trip of its own.
-_OWN_CSS = re.compile(r'<link rel="stylesheet" href="(?:\.\./)*stylesheets/([a-z-]+\.css)">')
+_OWN_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*?\bstylesheets/([a-z-]+\.css)">')
+# The site's scripts, on a page with nothing for them to do (no figure, player or explorer):
+# run just before the page's load event, they only lengthen its longest task.
+_OWN_JS = re.compile(r'<script src="[^"]*?\bjavascripts/(?:player|figures)\.js" defer></script>')
+_FOR_SCRIPTS = ("data-player=", "data-scheme=", "data-explorer")
 
 
 def on_post_page(output: str, page, config) -> str:
-    folder = Path(config.docs_dir) / "stylesheets"
+    return lighten(output, Path(config.docs_dir))
 
+
+def on_post_template(output: str, template_name: str, config) -> str:
+    return lighten(output, Path(config.docs_dir))  # the 404 page
+
+
+def lighten(output: str, docs: Path) -> str:
     def inline(match: re.Match) -> str:
-        css = (folder / match.group(1)).read_text()
+        css = (docs / "stylesheets" / match.group(1)).read_text()
         return f"<style>/* {match.group(1)} */\n{css}</style>"
 
-    return _OWN_CSS.sub(inline, output)
+    output = _OWN_CSS.sub(inline, output)
+    if not any(marker in output for marker in _FOR_SCRIPTS):
+        output = _OWN_JS.sub("", output)
+    return output
 
 
 # Code blocks, tables and display math scroll sideways when wider than the page; a reader

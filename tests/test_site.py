@@ -406,3 +406,18 @@ def test_unpublished_the_site_claims_no_address(site_dir, tmp_path):
         meta = head(out / page).meta
         assert "og:image" not in meta and "og:url" not in meta, page
         assert meta["twitter:card"] == "summary" and meta["og:description"], page
+
+
+def test_pages_carry_their_own_css_inline_and_scripts_only_where_needed(site_dir):
+    """The site's stylesheets are in each page (no round trip before the first paint); its
+    scripts are on the pages that have figures, players or the explorer, and no others."""
+    for page in [*PAGES, "404.html"]:
+        text = (site_dir / page).read_text()
+        assert "/* site.css */" in text and "/* player.css */" in text, page
+        assert not re.search(r'<link rel="stylesheet" href="[^"]*\bstylesheets/[a-z-]+\.css"',
+                             text), page  # fmt: skip
+        needs = any(m in text for m in ("data-player=", "data-scheme=", "data-explorer"))
+        has = 'javascripts/player.js" defer></script>' in text
+        assert has == needs, page
+    assert 'javascripts/player.js" defer' not in (site_dir / "notebook.html").read_text()
+    assert 'javascripts/player.js" defer' in (site_dir / "index.html").read_text()
