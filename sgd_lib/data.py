@@ -31,4 +31,9 @@ def make_data(spec: DataSpec = DataSpec()) -> Data:
         noise = torch.rand(n, generator=g)
     y = x @ a_true + noise
     # --8<-- [end:data]
+    if spec.x_shift:  # the same draw moved along x, under the same line
+        x[:, 0] += spec.x_shift
+        y = x @ a_true + noise
+    if spec.centred:  # x measured from its mean: the same points, so the same slope
+        x[:, 0] -= x[:, 0].mean()
     return Data(x=x, y=y, spec=spec)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
+from sgd_lib.optimizers import HYPERS, OPTIMIZERS, SCHEDULES, check_hyper
 
 NOISES = ("normal", "uniform")
 SAMPLERS = ("random", "epoch")  # a fresh random batch per update, or shuffled passes
@@ -28,9 +29,17 @@ class DataSpec:
     noise: str = "normal"  # "normal": N(0, sd²); "uniform": torch.rand, U[0, 1)
     sd: float = 0.6  # sd of the normal noise, the 2019 write-up's (the notebook's: 0.25)
     seed: int = 42  # seeds the data's own generator; the global RNG is never touched
+    # x is drawn uniform in [-1, 1), then moved by x_shift: shifted off 0, the slope and the
+    # intercept pull against each other and the loss's valley turns long and narrow.
+    x_shift: float = 0.0
+    centred: bool = False  # measure x from its mean (the same points): the valley is round again
 
     def __post_init__(self):
         where = repr(self)
+        if not is_finite(self.x_shift) or abs(self.x_shift) > 100:
+            raise SettingError("x_shift", self.x_shift, "a number from -100 to 100", where)
+        if not isinstance(self.centred, bool):
+            raise SettingError("centred", self.centred, "True or False", where)
         if not is_whole(self.n) or self.n < 2:
             # Two parameters need at least two points for a unique least-squares line.
             raise SettingError("n", self.n, "a whole number of at least 2", where)
@@ -46,9 +55,18 @@ class DataSpec:
             raise SettingError("seed", self.seed, SEEDS, where)
 
 
-# Every slug `Experiment.slug` can make: the float's repr, and the batch size.
+# Every slug `Experiment.slug` can make: the float's repr, the batch size, then what is not
+# the lesson's (the sampler, the optimizer and its hyper-parameters, the schedule, the data).
 _LR = r"[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?"
-SLUG = re.compile(rf"gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*(-epoch)?", re.ASCII)
+_TAIL = (
+    r"(-epoch)?"
+    rf"(-({'|'.join(o for o in OPTIMIZERS if o != 'sgd')}))?"
+    rf"(-({'|'.join(h for h in HYPERS if h != 'betas')}){_LR})*"
+    rf"(-betas{_LR},{_LR})?"
+    rf"(-({'|'.join(s for s in SCHEDULES if s != 'constant')}))?"
+    rf"(-shift-?{_LR})?(-centred)?"
+)
+SLUG = re.compile(rf"(gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*){_TAIL}", re.ASCII)
 
 MAX_SEEDS = 1000  # a setting's statistics use at most this many seeds
 SEED_BLOCK = 1000  # batch size B's study seeds are B * SEED_BLOCK + 0, 1, 2, ...
@@ -71,9 +89,19 @@ class Experiment:
     data: DataSpec = DataSpec()  # the points being fitted
     frames: int = 101  # at most this many animation frames; longer runs are sampled evenly
     frame_ms: int = 60  # how long each animation frame shows (GIF timing is in 10-ms units)
+    optimizer: str = "sgd"  # a name in sgd_lib.optimizers.OPTIMIZERS: the lesson's update
+    # The optimizer's hyper-parameters, torch.optim's names and meanings; None: its default
+    # (and an optimizer that does not take one must leave it None).
+    momentum: float | None = None
+    betas: tuple[float, float] | None = None
+    alpha: float | None = None
+    eps: float | None = None
+    history: int | None = None
+    schedule: str = "constant"  # how lr changes over the run: sgd_lib.optimizers.SCHEDULES
 
     def __post_init__(self):
         where = repr(self)
+        self._check_optimizer(where)
         if not is_finite(self.lr) or self.lr <= 0:
             raise SettingError("lr", self.lr, "a finite number greater than 0", where)
         bs, n = self.batch_size, self.data.n
@@ -94,6 +122,33 @@ class Experiment:
         if not is_whole(self.frame_ms) or self.frame_ms % 10 or not 20 <= self.frame_ms <= 1000:
             raise SettingError("frame_ms", self.frame_ms, "a multiple of 10 from 20 to 1000", where)
 
+    def _check_optimizer(self, where: str) -> None:
+        o = OPTIMIZERS.get(self.optimizer) if isinstance(self.optimizer, str) else None
+        if o is None:
+            raise SettingError("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}", where)
+        problem = check_hyper(self.optimizer, self.given_hyper())
+        if problem:
+            raise SettingError(*problem, where)
+        if o.full_batch_only and self.batch_size is not None:
+            raise SettingError("batch_size", self.batch_size,
+                               f"omitted (full batch): {o.name} needs the same loss at every "
+                               "update", where)  # fmt: skip
+        if self.batch_size is not None and self.batch_size < o.min_batch:
+            raise SettingError("batch_size", self.batch_size,
+                               f"at least {o.min_batch} for {o.name}", where)  # fmt: skip
+        if self.schedule not in SCHEDULES:
+            raise SettingError("schedule", self.schedule, f"one of {', '.join(SCHEDULES)}", where)
+
+    def given_hyper(self) -> dict:
+        return {name: getattr(self, name) for name in HYPERS}
+
+    @property
+    def hyper(self) -> dict:
+        """The optimizer's hyper-parameters, defaults filled in: name -> value."""
+        given = self.given_hyper()
+        return {h.name: h.default if given[h.name] is None else given[h.name]
+                for h in OPTIMIZERS[self.optimizer].hyper}  # fmt: skip
+
     @property
     def method(self) -> str:
         return "gd" if self.batch_size is None else "sgd"
@@ -104,8 +159,21 @@ class Experiment:
         lr0.1-bs16-epoch for the epoch sampler."""
         lr = repr(float(self.lr))
         if self.batch_size is None:
-            return f"gd-lr{lr}"
-        return f"lr{lr}-bs{self.batch_size}" + ("-epoch" if self.sampler == "epoch" else "")
+            slug = f"gd-lr{lr}"
+        else:
+            slug = f"lr{lr}-bs{self.batch_size}" + ("-epoch" if self.sampler == "epoch" else "")
+        if self.optimizer != "sgd":
+            slug += f"-{self.optimizer}"
+        for name, value in self.given_hyper().items():
+            if value is not None and name != "betas":
+                slug += f"-{name}{value if is_whole(value) else float(value)!r}"
+        if self.betas is not None:
+            slug += f"-betas{float(self.betas[0])!r},{float(self.betas[1])!r}"
+        if self.schedule != "constant":
+            slug += f"-{self.schedule}"
+        if self.data.x_shift:
+            slug += f"-shift{float(self.data.x_shift)!r}"
+        return slug + ("-centred" if self.data.centred else "")
 
 
 def study_seeds(e: Experiment) -> list[int]:

@@ -17,7 +17,8 @@ import torch
 from sgd_lib.data import Data
 from sgd_lib.experiments import Experiment, study_seeds
 from sgd_lib.loss import least_squares, mse
-from sgd_lib.training import A0, BLOWUP
+from sgd_lib.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.training import A0, BLOWUP, Batch, train
 
 # What decides which seed a setting animates: words for the manifest and the pages.
 SEED_RULE = (
@@ -41,6 +42,7 @@ class Study:
     diverged_at: torch.Tensor  # (S,): the update that left the sane region; 0 if none did
     limit: float  # the blow-up bound, BLOWUP times the initial guess's MSE
     ols: torch.Tensor  # (2,) the least-squares answer, float64
+    gradients: torch.Tensor  # (T+1,): gradient evaluations by each step, all told (every seed's)
 
     def band(self, values: torch.Tensor | None = None) -> torch.Tensor:
         """The 10%, 50% and 90% quantiles over seeds of `values` (S, ...): shape (3, ...).
@@ -99,18 +101,20 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     """Train `experiment` once per seed (by default its study seeds), all seeds at once."""
     e = experiment
     seeds = study_seeds(e) if seeds is None else list(seeds)
+    if e.batch_size is None:  # full batch: nothing is drawn, and every seed is the same run
+        return _full_batch(data, e, seeds)
+    update, hyper = OPTIMIZERS[e.optimizer].update, e.hyper
+    schedule = SCHEDULES[e.schedule]
     x, y = data.x, data.y
     n, S, T = len(y), len(seeds), e.steps
     a = torch.tensor(A0).repeat(S, 1)  # (S, 2)
+    state = {}  # the optimizer's, for every seed at once
     with torch.no_grad():
         start = mse(x @ torch.tensor(A0), y).item()
     limit = BLOWUP * start
-    if e.batch_size is None:
-        rows = torch.arange(n).expand(S, T, n)  # gradient descent: every row, every update
-        size = n
-    else:
-        rows = torch.stack([batches_for(n, e.batch_size, T, s, e.sampler) for s in seeds])
-        size = e.batch_size
+    rows = torch.stack([batches_for(n, e.batch_size, T, s, e.sampler) for s in seeds])
+    size = e.batch_size
+    gradients = [0]
     params = torch.empty(S, T + 1, 2)
     loss = torch.empty(S, T + 1)
     params[:, 0], loss[:, 0] = a, start
@@ -125,7 +129,12 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
         residual = (xb @ a.unsqueeze(-1)).squeeze(-1) - yb
         upstream = (2 * residual).mul_(1 / size)
         grad = (xb.transpose(1, 2) @ upstream.unsqueeze(-1)).squeeze(-1)
-        stepped = a - e.lr * grad
+        stepped = a.clone()
+        stepped.grad = grad
+        batch = Batch(xb, yb)
+        update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
+        stepped.grad = None
+        gradients.append(gradients[-1] + batch.gradients)
         full = ((stepped @ x.T - y) ** 2).mean(dim=1)
         sane = alive & (full <= limit)  # NaN and inf fail the comparison too
         diverged_at = torch.where(alive & ~sane, t, diverged_at)
@@ -133,7 +142,26 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
         a = torch.where(alive.unsqueeze(1), stepped, a)
         params[:, t] = a
         loss[:, t] = torch.where(alive, full, bound)
-    return Study(e, seeds, params, loss, diverged_at, limit, least_squares(x, y))
+    ols = least_squares(x, y)
+    return Study(e, seeds, params, loss, diverged_at, limit, ols, torch.tensor(gradients))
+
+
+def _full_batch(data: Data, e: Experiment, seeds: list[int]) -> Study:
+    """The loop's one run, as a study of `seeds` identical runs."""
+    h = train(data, e)
+    T, S = e.steps, len(seeds)
+    limit = BLOWUP * h.loss[0].item()
+    params = torch.empty(T + 1, 2)
+    loss = torch.full((T + 1,), limit)
+    gradients = torch.empty(T + 1, dtype=torch.long)
+    params[: h.steps_run + 1], loss[: h.steps_run + 1] = h.params, h.loss
+    gradients[: h.steps_run + 1] = h.gradients
+    params[h.steps_run + 1 :] = h.params[-1]  # a diverged run keeps its last sane parameters
+    per_update = h.gradients[-1] // max(h.steps_run, 1) if h.steps_run else 1
+    gradients[h.steps_run + 1 :] = h.gradients[-1] + per_update * torch.arange(1, T - h.steps_run + 1)
+    diverged_at = torch.full((S,), h.diverged_at or 0)
+    return Study(e, seeds, params.repeat(S, 1, 1), loss.repeat(S, 1), diverged_at, limit,
+                 least_squares(data.x, data.y), gradients)  # fmt: skip
 
 
 def typical_experiment(study: Study) -> Experiment:

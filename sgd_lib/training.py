@@ -10,6 +10,7 @@ from torch import nn
 from sgd_lib.data import Data
 from sgd_lib.experiments import Experiment
 from sgd_lib.loss import least_squares, mse
+from sgd_lib.optimizers import OPTIMIZERS, SCHEDULES
 
 A0 = (-1.0, 1.0)  # the lesson's initial guess (slope, intercept)
 # A run has diverged once its full-data loss is this many times the initial guess's (or
@@ -32,6 +33,10 @@ class History:
     batch_loss: torch.Tensor  # (T,): the MSE on the batch each update was computed from
     batches: torch.Tensor | None  # (T, batch_size) indices of each update's batch; None for GD
     diverged_at: int | None  # the update that left the sane region; None if none did
+    # (T+1,): gradient evaluations made by each step, all told (0 at the guess): an x-axis that
+    # charges a method for its line searches. Hessian evaluations are counted apart.
+    gradients: torch.Tensor | None = None
+    hessians: int = 0  # Hessian evaluations made, all told
 
     @property
     def diverged(self) -> bool:
@@ -81,28 +86,60 @@ def _sane(loss: float, limit: float) -> bool:
     return math.isfinite(loss) and loss <= limit
 
 
+class Batch:
+    """The points one update sees, for the optimizers that ask more of them than `a.grad`:
+    the gradient of the batch MSE at another point, its Hessian. Each is counted.
+
+    x: (B, 2) and y: (B,) for one run, or (S, B, 2) and (S, B) for S seeds at once."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor):
+        self.x, self.y = x, y
+        self.gradients = 1  # the one autograd made for a.grad
+        self.hessians = 0
+
+    def gradient(self, a: torch.Tensor) -> torch.Tensor:
+        """The gradient of the batch MSE at `a` (2,) or (S, 2), by autograd."""
+        self.gradients += 1
+        with torch.enable_grad():
+            p = a.detach().requires_grad_()
+            y_hat = (self.x @ p.unsqueeze(-1)).squeeze(-1)
+            ((y_hat - self.y) ** 2).mean(-1).sum().backward()  # seeds are independent
+        return p.grad
+
+    def hessian(self) -> torch.Tensor:
+        """The batch MSE's Hessian, (2/B) x_bᵀ x_b: (2, 2) or (S, 2, 2). A quadratic's
+        is the same at every a."""
+        self.hessians += 1
+        return (2 / self.x.shape[-2]) * self.x.transpose(-1, -2) @ self.x
+
+
 def train(data: Data, experiment: Experiment) -> History:
-    """Fit a line to `data` with the experiment's learning rate, batch size and steps."""
+    """Fit a line to `data` with the experiment's optimizer, learning rate, batch size, steps."""
     x, y = data.x, data.y
     lr, batch_size = experiment.lr, experiment.batch_size
+    update, hyper = OPTIMIZERS[experiment.optimizer].update, experiment.hyper
+    schedule = SCHEDULES[experiment.schedule]
     g = torch.Generator().manual_seed(experiment.seed)
     a = nn.Parameter(torch.tensor(A0))
+    state = {}  # the optimizer's: velocities, running means, remembered steps
 
     with torch.no_grad():
         start = mse(x @ a, y)
     limit = BLOWUP * start.item()
     params, losses, batch_losses, batches = [a.detach().clone()], [start], [], []
+    gradients, hessians = [0], 0
     diverged_at = None
 
     rows = sample_batches(len(y), batch_size, experiment.sampler, g)
     for t in range(1, experiment.steps + 1):
         idx = next(rows)
+        batch = Batch(x[idx], y[idx])
         # --8<-- [start:update]
         y_hat = x[idx] @ a
         loss = mse(y_hat, y[idx])
         loss.backward()
         with torch.no_grad():
-            a.sub_(lr * a.grad)
+            update(a, state, schedule(lr, t, experiment.steps), batch, **hyper)
             a.grad.zero_()
         # --8<-- [end:update]
         with torch.no_grad():
@@ -113,6 +150,8 @@ def train(data: Data, experiment: Experiment) -> History:
         params.append(a.detach().clone())
         losses.append(full)
         batch_losses.append(loss.detach())
+        gradients.append(gradients[-1] + batch.gradients)
+        hessians += batch.hessians
         if batch_size is not None:
             batches.append(idx)
 
@@ -123,6 +162,8 @@ def train(data: Data, experiment: Experiment) -> History:
         batch_loss=torch.stack(batch_losses) if batch_losses else torch.empty(0),
         batches=_stack_batches(batches, batch_size),
         diverged_at=diverged_at,
+        gradients=torch.tensor(gradients),
+        hessians=hessians,
     )
 
 
@@ -149,4 +190,9 @@ def summary(h: History, data: Data) -> dict:
         "diverged": h.diverged,
         "diverged_at": h.diverged_at,
         "steps_run": h.steps_run,
+        "optimizer": e.optimizer,
+        **e.hyper,
+        "schedule": e.schedule,
+        "gradient_evaluations": int(h.gradients[-1]) if h.gradients is not None else h.steps_run,
+        "hessian_evaluations": h.hessians,
     }

@@ -1,0 +1,254 @@
+"""The optimizers, from scratch, in the lesson's style, and the learning-rate schedules.
+
+Each optimizer is an update of a few lines under `torch.no_grad()` (the caller holds it), its
+state plain tensors in a dict, named like the maths (`v`, `s`, `beta1`, `beta2`). Every update
+reads the gradient of the batch's MSE from `a.grad`, as the lesson's `a.sub_(lr * a.grad)`
+does, and works unchanged on one run's `a` (2,) and on many seeds' `a` (S, 2) at once.
+Hyper-parameters carry torch.optim's names and meanings, so that torch.optim is the oracle
+with the same arguments (tests/test_optimizers.py).
+
+Adding an optimizer is one entry in OPTIMIZERS. This module imports no torch: the
+experiments table reads the registry's names and limits without it.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sgd_lib.checks import is_finite, is_whole
+
+
+def _dot(u, w):
+    """u·w over the last axis, kept as an axis: shape (1,) for one run, (S, 1) for many."""
+    return (u * w).sum(-1, keepdim=True)
+
+
+# --8<-- [start:sgd]
+def sgd(a, state, lr, batch):
+    a.sub_(lr * a.grad)
+
+
+# --8<-- [end:sgd]
+
+
+# --8<-- [start:momentum]
+def momentum(a, state, lr, batch, momentum):
+    v = state.setdefault("v", a.new_zeros(a.shape))  # the velocity: a running sum of gradients
+    v.mul_(momentum).add_(a.grad)
+    a.sub_(lr * v)
+
+
+# --8<-- [end:momentum]
+
+
+# --8<-- [start:nesterov]
+def nesterov(a, state, lr, batch, momentum):
+    v = state.setdefault("v", a.new_zeros(a.shape))
+    v.mul_(momentum).add_(a.grad)
+    a.sub_(lr * (a.grad + momentum * v))  # the step the velocity is about to take, and then some
+
+
+# --8<-- [end:nesterov]
+
+
+# --8<-- [start:rmsprop]
+def rmsprop(a, state, lr, batch, alpha, eps):
+    s = state.setdefault("s", a.new_zeros(a.shape))  # a running mean of squared gradients
+    s.mul_(alpha).add_((1 - alpha) * a.grad**2)
+    a.sub_(lr * a.grad / (s.sqrt() + eps))  # each parameter's step scaled by its own gradients
+
+
+# --8<-- [end:rmsprop]
+
+
+# --8<-- [start:adam]
+def adam(a, state, lr, batch, betas, eps):
+    beta1, beta2 = betas
+    v = state.setdefault("v", a.new_zeros(a.shape))  # running mean of gradients
+    s = state.setdefault("s", a.new_zeros(a.shape))  # running mean of squared gradients
+    t = state["t"] = state.get("t", 0) + 1
+    v.mul_(beta1).add_((1 - beta1) * a.grad)
+    s.mul_(beta2).add_((1 - beta2) * a.grad**2)
+    v_hat = v / (1 - beta1**t)  # both start at 0: undo that bias in the first updates
+    s_hat = s / (1 - beta2**t)
+    a.sub_(lr * v_hat / (s_hat.sqrt() + eps))
+
+
+# --8<-- [end:adam]
+
+
+# --8<-- [start:newton]
+def newton(a, state, lr, batch):
+    H = batch.hessian()  # the batch MSE's Hessian, (2/B) x_bᵀ x_b: the same at every `a`
+    step = (H.inverse() @ a.grad.unsqueeze(-1)).squeeze(-1)  # H⁻¹ ∇: to the batch's minimum
+    a.sub_(lr * step)
+
+
+# --8<-- [end:newton]
+
+
+# --8<-- [start:cg]
+def cg(a, state, lr, batch):
+    g = a.grad.clone()
+    k = state["k"] = state.get("k", 0) + 1
+    if k % a.shape[-1] == 1:  # start afresh every len(a) updates: a 2-D quadratic takes 2
+        d = -g
+    else:  # Fletcher-Reeves: the new direction is conjugate to the last one
+        d = -g + _dot(g, g) / _dot(state["g"], state["g"]) * state["d"]
+    # Exact line search on the quadratic: its curvature along d is d·H d, and H d is the
+    # change in the gradient one step of d away (one more gradient evaluation).
+    Hd = batch.gradient(a + d) - g
+    curvature = _dot(d, Hd)
+    alpha = -_dot(g, d) / curvature.where(curvature > 0, math.inf)  # flat: no step
+    a.add_(lr * alpha * d)
+    state["d"], state["g"] = d, g
+
+
+# --8<-- [end:cg]
+
+
+# --8<-- [start:lbfgs]
+def lbfgs(a, state, lr, batch, history):
+    g = a.grad.clone()
+    if g.abs().max() <= LBFGS_TOLERANCE_GRAD:  # there already: torch.optim.LBFGS stops too
+        return
+    s_list, y_list = state.setdefault("s", []), state.setdefault("y", [])
+    if "d" not in state:
+        d = -g
+        state["H_diag"] = 1.0
+    else:  # remember the last step s and how the gradient changed along it, y
+        y, s = g - state["g"], state["d"] * state["t"]
+        ys = y.dot(s)
+        if ys > 1e-10:  # only a pair with positive curvature keeps H⁻¹ positive definite
+            if len(s_list) == history:
+                s_list.pop(0), y_list.pop(0)
+            s_list.append(s), y_list.append(y)
+            state["H_diag"] = ys / y.dot(y)
+        # The two-loop recursion: d = -H⁻¹ g, with H⁻¹ built from the remembered pairs.
+        q, alphas = -g, []
+        for s_i, y_i in zip(reversed(s_list), reversed(y_list), strict=True):
+            alphas.append(s_i.dot(q) / y_i.dot(s_i))
+            q = q - alphas[-1] * y_i
+        d = q * state["H_diag"]
+        for s_i, y_i, alpha_i in zip(s_list, y_list, reversed(alphas), strict=True):
+            beta_i = y_i.dot(d) / y_i.dot(s_i)
+            d = d + (alpha_i - beta_i) * s_i
+    # The first step is kept short (torch.optim.LBFGS's rule): the gradient has no scale yet.
+    t = min(1.0, 1.0 / g.abs().sum().item()) * lr if "d" not in state else lr
+    state["d"], state["t"], state["g"] = d, t, g
+    if g.dot(d) > -LBFGS_TOLERANCE_CHANGE:  # not downhill (any more): no step
+        return
+    a.add_(t * d)
+
+
+# --8<-- [end:lbfgs]
+
+# torch.optim.LBFGS's defaults, which the oracle uses too
+LBFGS_TOLERANCE_GRAD = 1e-7
+LBFGS_TOLERANCE_CHANGE = 1e-9
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """A hyper-parameter: its torch.optim name, default, and what it may be."""
+
+    name: str
+    default: object
+    allowed: str  # words for an error message
+    check: Callable[[object], bool]
+    flag_values: int = 1  # how many numbers its command-line option takes
+
+
+def _fraction(v) -> bool:
+    return is_finite(v) and 0 <= v < 1
+
+
+MOMENTUM = Hyper("momentum", 0.9, "a number from 0 up to (not including) 1", _fraction)
+BETAS = Hyper(
+    "betas",
+    (0.9, 0.999),
+    "two numbers, each from 0 up to (not including) 1",
+    lambda v: isinstance(v, tuple) and len(v) == 2 and all(_fraction(b) for b in v),
+    flag_values=2,
+)
+ALPHA = Hyper("alpha", 0.99, "a number from 0 up to (not including) 1", _fraction)
+EPS = Hyper("eps", 1e-8, "a finite number greater than 0", lambda v: is_finite(v) and v > 0)
+HISTORY = Hyper(
+    "history", 100, "a whole number from 1 to 1000", lambda v: is_whole(v) and 1 <= v <= 1000
+)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer: its update, its hyper-parameters, and what it can run on."""
+
+    name: str
+    update: Callable  # update(a, state, lr, batch, **hyper), under torch.no_grad()
+    title: str  # for legends and headings
+    hyper: tuple[Hyper, ...] = ()
+    oracle: str = ""  # the torch.optim call it is held to, in words
+    full_batch_only: bool = False  # it needs the same function at every update
+    min_batch: int = 1  # the smallest batch it can take
+    gradients_per_update: int = 1  # gradient evaluations an update costs, the backward() included
+    hessians_per_update: int = 0  # Hessian evaluations an update costs
+
+    def defaults(self) -> dict:
+        return {h.name: h.default for h in self.hyper}
+
+
+OPTIMIZERS = {
+    o.name: o
+    for o in (
+        Optimizer("sgd", sgd, "SGD", oracle="torch.optim.SGD"),
+        Optimizer("momentum", momentum, "momentum", (MOMENTUM,),
+                  "torch.optim.SGD(momentum=m, dampening=0)"),
+        Optimizer("nesterov", nesterov, "Nesterov", (MOMENTUM,),
+                  "torch.optim.SGD(momentum=m, nesterov=True)"),
+        Optimizer("rmsprop", rmsprop, "RMSProp", (ALPHA, EPS), "torch.optim.RMSprop"),
+        Optimizer("adam", adam, "Adam", (BETAS, EPS), "torch.optim.Adam"),
+        # A one-point batch's Hessian has rank 1: no Newton step exists.
+        Optimizer("newton", newton, "Newton", min_batch=2, hessians_per_update=1),
+        Optimizer("cg", cg, "conjugate gradient", full_batch_only=True, gradients_per_update=2),
+        Optimizer("lbfgs", lbfgs, "L-BFGS", (HISTORY,),
+                  "torch.optim.LBFGS(history_size=m, max_iter=1)", full_batch_only=True),
+    )
+}  # fmt: skip
+HYPERS = {h.name: h for o in OPTIMIZERS.values() for h in o.hyper}
+
+
+# Learning-rate schedules: the rate of update t (1, 2, ... steps) of a run of `steps`.
+# --8<-- [start:schedules]
+def constant(lr, t, steps):
+    return lr
+
+
+def step(lr, t, steps):  # torch.optim.lr_scheduler.StepLR(step_size=⌈steps/3⌉, gamma=0.1)
+    return lr * 0.1 ** ((t - 1) // -(-steps // 3))
+
+
+def inverse(lr, t, steps):  # 1/t decay: LambdaLR(lambda k: 1 / (1 + k / tau)), tau = steps/100
+    tau = max(1, steps // 100)
+    return lr / (1 + (t - 1) / tau)
+
+
+def cosine(lr, t, steps):  # torch.optim.lr_scheduler.CosineAnnealingLR(T_max=steps)
+    return lr * (1 + math.cos(math.pi * (t - 1) / steps)) / 2
+
+
+# --8<-- [end:schedules]
+SCHEDULES = {f.__name__: f for f in (constant, step, inverse, cosine)}
+
+
+def check_hyper(optimizer: str, given: dict) -> tuple[str, object, str] | None:
+    """What is wrong with the hyper-parameters `given` (name -> value, None for unset) for
+    `optimizer`: (name, value, what is allowed); None if nothing is."""
+    takes = {h.name for h in OPTIMIZERS[optimizer].hyper}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name not in takes:
+            its = ", ".join(sorted(takes)) or "none"
+            return name, value, f"left out: {optimizer} takes no {name} (it takes: {its})"
+        if not HYPERS[name].check(value):
+            return name, value, HYPERS[name].allowed
+    return None
