@@ -1,4 +1,6 @@
-"""The command line: `python -m sgd_lib train --lr LR [--batch-size B] [--steps N] [--json]`.
+"""The command line: `python -m sgd_lib train --lr LR [--batch-size B] [--steps N]
+[--optimizer NAME] [--momentum M] [--betas B1 B2] [--alpha A] [--eps E] [--history M]
+[--schedule NAME] [--json]`.
 
 Exit status 0 on success (a diverged run is a result, not a failure) and 2 on bad input,
 with one line on stderr that names the option and what it allows; 130 on Ctrl-C.
@@ -12,13 +14,17 @@ from sgd_lib.checks import Parser, SettingError, number, run_command, whole
 from sgd_lib.data import make_data
 from sgd_lib.experiments import DataSpec, Experiment
 from sgd_lib.loss import least_squares
+from sgd_lib.optimizers import HYPERS, OPTIMIZERS, SCHEDULES
 from sgd_lib.training import BLOWUP, History, summary, train
 
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 
 
 # The options that make an Experiment, and how their text is read.
-FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole, "sampler": str}
+FIELDS = {"lr": number, "batch_size": whole, "steps": whole, "seed": whole, "sampler": str,
+          "optimizer": str, "schedule": str}  # fmt: skip
+# The optimizers' hyper-parameters: each is read as numbers, whole for `history`.
+HYPER_TEXT = {name: whole if name == "history" else number for name in HYPERS}
 
 
 def _parser() -> tuple[Parser, Parser]:
@@ -34,6 +40,16 @@ def _parser() -> tuple[Parser, Parser]:
     run.add_argument("--sampler", default=Experiment.sampler,
                      help="random: a fresh batch per update; epoch: shuffled passes")  # fmt: skip
     run.add_argument("--data-seed", default=str(DataSpec.seed), help="seed of the data's noise")
+    run.add_argument("--x-shift", default=str(DataSpec.x_shift),
+                     help="move the data's x (uniform in [-1, 1)) by this much")  # fmt: skip
+    run.add_argument("--centred", action="store_true", help="measure x from its mean")
+    run.add_argument("--optimizer", default=Experiment.optimizer,
+                     help=f"the update: {', '.join(OPTIMIZERS)}")  # fmt: skip
+    for h in HYPERS.values():
+        run.add_argument(f"--{h.name}", nargs=h.flag_values, metavar=h.name.upper(),
+                         help=f"{h.allowed}; default {h.default} (torch.optim's name)")  # fmt: skip
+    run.add_argument("--schedule", default=Experiment.schedule,
+                     help=f"how lr changes over the run: {', '.join(SCHEDULES)}")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print one strict JSON object")
     return top, run
 
@@ -43,10 +59,19 @@ def _experiment(args: argparse.Namespace, run: Parser) -> Experiment:
         run.error("--lr is required: a learning rate, a finite number greater than 0")
     typed = {name: getattr(args, name) for name in FIELDS}
     values = {name: None if t is None else FIELDS[name](t) for name, t in typed.items()}
+    for name, read in HYPER_TEXT.items():
+        texts = getattr(args, name)  # a list of nargs strings, or None
+        if texts is not None:
+            typed[name] = " ".join(texts)
+            numbers = tuple(read(t) for t in texts)
+            values[name] = numbers if len(numbers) > 1 else numbers[0]
+    data_typed = {"seed": args.data_seed, "x_shift": args.x_shift}
     try:
-        data = DataSpec(seed=whole(args.data_seed))
+        data = DataSpec(seed=whole(args.data_seed), x_shift=number(args.x_shift),
+                        centred=args.centred)  # fmt: skip
     except SettingError as e:
-        run.error(f"--data-seed must be {e.allowed}, got {args.data_seed!r}")
+        flag = "--data-seed" if e.field == "seed" else f"--{e.field.replace('_', '-')}"
+        run.error(f"{flag} must be {e.allowed}, got {data_typed.get(e.field)!r}")
     try:
         return Experiment(**values, data=data)
     except SettingError as e:

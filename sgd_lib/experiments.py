@@ -101,7 +101,6 @@ class Experiment:
 
     def __post_init__(self):
         where = repr(self)
-        self._check_optimizer(where)
         if not is_finite(self.lr) or self.lr <= 0:
             raise SettingError("lr", self.lr, "a finite number greater than 0", where)
         bs, n = self.batch_size, self.data.n
@@ -121,11 +120,13 @@ class Experiment:
             )
         if not is_whole(self.frame_ms) or self.frame_ms % 10 or not 20 <= self.frame_ms <= 1000:
             raise SettingError("frame_ms", self.frame_ms, "a multiple of 10 from 20 to 1000", where)
+        self._check_optimizer(where)
 
     def _check_optimizer(self, where: str) -> None:
         o = OPTIMIZERS.get(self.optimizer) if isinstance(self.optimizer, str) else None
         if o is None:
-            raise SettingError("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}", where)
+            allowed = f"one of {', '.join(OPTIMIZERS)}"
+            raise SettingError("optimizer", self.optimizer, allowed, where)
         problem = check_hyper(self.optimizer, self.given_hyper())
         if problem:
             raise SettingError(*problem, where)

@@ -91,10 +91,9 @@ def newton(a, state, lr, batch):
 def cg(a, state, lr, batch):
     g = a.grad.clone()
     k = state["k"] = state.get("k", 0) + 1
-    if k % a.shape[-1] == 1:  # start afresh every len(a) updates: a 2-D quadratic takes 2
-        d = -g
-    else:  # Fletcher-Reeves: the new direction is conjugate to the last one
-        d = -g + _dot(g, g) / _dot(state["g"], state["g"]) * state["d"]
+    d = -g  # downhill, afresh every len(a) updates: a 2-D quadratic needs 2
+    if k % a.shape[-1] != 1:  # Fletcher-Reeves: the new direction is conjugate to the last
+        d = d + _dot(g, g) / _dot(state["g"], state["g"]) * state["d"]
     # Exact line search on the quadratic: its curvature along d is d·H d, and H d is the
     # change in the gradient one step of d away (one more gradient evaluation).
     Hd = batch.gradient(a + d) - g

@@ -157,8 +157,9 @@ def _full_batch(data: Data, e: Experiment, seeds: list[int]) -> Study:
     params[: h.steps_run + 1], loss[: h.steps_run + 1] = h.params, h.loss
     gradients[: h.steps_run + 1] = h.gradients
     params[h.steps_run + 1 :] = h.params[-1]  # a diverged run keeps its last sane parameters
-    per_update = h.gradients[-1] // max(h.steps_run, 1) if h.steps_run else 1
-    gradients[h.steps_run + 1 :] = h.gradients[-1] + per_update * torch.arange(1, T - h.steps_run + 1)
+    per_update = OPTIMIZERS[e.optimizer].gradients_per_update
+    after = torch.arange(1, T - h.steps_run + 1)
+    gradients[h.steps_run + 1 :] = h.gradients[-1] + per_update * after
     diverged_at = torch.full((S,), h.diverged_at or 0)
     return Study(e, seeds, params.repeat(S, 1, 1), loss.repeat(S, 1), diverged_at, limit,
                  least_squares(data.x, data.y), gradients)  # fmt: skip

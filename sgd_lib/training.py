@@ -117,10 +117,11 @@ def train(data: Data, experiment: Experiment) -> History:
     """Fit a line to `data` with the experiment's optimizer, learning rate, batch size, steps."""
     x, y = data.x, data.y
     lr, batch_size = experiment.lr, experiment.batch_size
+    # The optimizer's update (the lesson's, `sgd`, by default) and the learning rate's schedule
     update, hyper = OPTIMIZERS[experiment.optimizer].update, experiment.hyper
     schedule = SCHEDULES[experiment.schedule]
     g = torch.Generator().manual_seed(experiment.seed)
-    a = nn.Parameter(torch.tensor(A0))
+    a = nn.Parameter(torch.tensor(A0, dtype=x.dtype))  # float32, as the lesson; or float64
     state = {}  # the optimizer's: velocities, running means, remembered steps
 
     with torch.no_grad():
@@ -139,7 +140,8 @@ def train(data: Data, experiment: Experiment) -> History:
         loss = mse(y_hat, y[idx])
         loss.backward()
         with torch.no_grad():
-            update(a, state, schedule(lr, t, experiment.steps), batch, **hyper)
+            lr_t = schedule(lr, t, experiment.steps)  # lr itself, unless a schedule decays it
+            update(a, state, lr_t, batch, **hyper)  # SGD: a.sub_(lr_t * a.grad)
             a.grad.zero_()
         # --8<-- [end:update]
         with torch.no_grad():

@@ -98,7 +98,35 @@ BAD = [
     (["--lr", "0.1", "--steps", "-5"], "--steps", "from 1 to"),
     (["--lr", "0.1", "--seed", "-1"], "--seed", "from 0 to 18446744073709551615"),
     (["--lr", "0.1", "--data-seed", "x"], "--data-seed", "whole number"),
-    (["--lr", "0.1", "--momentum", "0.9"], "--momentum", "allowed: --help, --lr"),
+    # An optimizer's hyper-parameters: only its own, within torch.optim's limits.
+    (["--lr", "0.1", "--momentum", "0.9"], "--momentum", "sgd takes no momentum"),
+    (
+        ["--lr", "0.1", "--optimizer", "adam", "--momentum", "0.9"],
+        "--momentum",
+        "adam takes no momentum (it takes: betas, eps)",
+    ),
+    (
+        ["--lr", "0.1", "--optimizer", "adam", "--betas", "0.9", "1"],
+        "--betas",
+        "each from 0 up to (not including) 1, got '0.9 1'",
+    ),
+    (["--lr", "0.1", "--optimizer", "adam", "--betas", "-0.1", "0.9"], "--betas", "from 0 up"),
+    (["--lr", "0.1", "--optimizer", "adam", "--betas", "0.9"], "--betas", "expected 2 arguments"),
+    (["--lr", "0.1", "--optimizer", "momentum", "--momentum", "1"], "--momentum", "up to (not"),
+    (["--lr", "0.1", "--optimizer", "rmsprop", "--alpha", "nan"], "--alpha", "got 'nan'"),
+    (["--lr", "0.1", "--optimizer", "rmsprop", "--eps", "0"], "--eps", "greater than 0"),
+    (["--lr", "0.1", "--optimizer", "lbfgs", "--history", "2.5"], "--history", "from 1 to 1000"),
+    (["--lr", "0.1", "--optimizer", "cg", "--batch-size", "4"], "--batch-size", "omitted (full"),
+    (["--lr", "0.1", "--optimizer", "lbfgs", "--batch-size", "4"], "--batch-size", "omitted"),
+    (
+        ["--lr", "0.1", "--optimizer", "newton", "--batch-size", "1"],
+        "--batch-size",
+        "at least 2 for newton",
+    ),
+    (["--lr", "0.1", "--optimizer", "Adam"], "--optimizer", "one of sgd, momentum, nesterov"),
+    (["--lr", "0.1", "--schedule", "linear"], "--schedule", "constant, step, inverse, cosine"),
+    (["--lr", "0.1", "--x-shift", "1e3"], "--x-shift", "from -100 to 100, got '1e3'"),
+    (["--lr", "0.1", "--optimizer", "adam", "--eps", "1", "--eps", "2"], "--eps", "twice"),
     (["--batch-size", "4"], "--lr", "is required: a learning rate, a finite number greater than 0"),
     # A number is a plain decimal or scientific literal, echoed as it was typed.
     (["--lr", "0_1"], "--lr", "greater than 0, got '0_1'"),
@@ -206,3 +234,23 @@ def test_bad_input_in_a_real_process_has_no_traceback():
     assert done.stderr.strip() == (
         "python -m sgd_lib train: error: --lr must be a finite number greater than 0, got 'nan'"
     )
+
+
+def test_json_names_the_optimizer_its_hyper_parameters_schedule_and_evaluations(capsys, data):
+    status, out, _ = run_main(capsys, "train", "--lr", "0.5", "--optimizer", "adam", "--betas",
+                              "0.8", "0.99", "--schedule", "cosine", "--steps", "40",
+                              "--json")  # fmt: skip
+    assert status == 0
+    record = json.loads(out, parse_constant=reject_constant)
+    e = Experiment(0.5, steps=40, optimizer="adam", betas=(0.8, 0.99), schedule="cosine")
+    assert record["params"] == train(data, e).params[-1].tolist()
+    assert record["optimizer"] == "adam" and record["schedule"] == "cosine"
+    assert record["betas"] == [0.8, 0.99] and record["eps"] == 1e-8  # torch.optim's default
+    assert record["gradient_evaluations"] == 40 and record["hessian_evaluations"] == 0
+    status, out, _ = run_main(capsys, "train", "--lr", "1", "--optimizer", "cg", "--steps", "3",
+                              "--json")  # fmt: skip
+    record = json.loads(out)
+    assert record["gradient_evaluations"] == 6  # each update's exact line search costs one more
+    assert record["distance"] < 1e-4
+    status, out, _ = run_main(capsys, "train", "--lr", "0.1", "--optimizer", "momentum", "--json")
+    assert json.loads(out)["momentum"] == 0.9  # the default the issue names
