@@ -25,10 +25,10 @@ from matplotlib import animation
 from torch import nn
 
 from sgd_lib import find, make_data, mse, train
-from sgd_lib.encode import gif_bytes
-from sgd_lib.render_fit import FIT_SIZE, animate_fit, frame_steps
-from sgd_lib.theme import LIGHT
-from sgd_lib.training import A0, batch_indices
+from sgd_lib.lesson.training import A0, batch_indices
+from sgd_lib.pictures.encode import gif_bytes
+from sgd_lib.pictures.render_fit import FIT_SIZE, animate_fit, frame_steps
+from sgd_lib.pictures.theme import LIGHT
 
 ROOT = Path(__file__).resolve().parents[1]
 # A converging GD run, SGD at three batch sizes and the slow learning rate: not the

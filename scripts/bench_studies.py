@@ -24,12 +24,12 @@ CHILD = r"""
 import json, sys, time
 start = time.perf_counter()
 import torch
-from sgd_lib.assets import plan
-from sgd_lib.experiments import EXPERIMENTS
-from sgd_lib.data import make_data
-from sgd_lib.experiments import study_seeds
-from sgd_lib.studies import train_many
-from sgd_lib.training import train
+from sgd_lib.site.assets import plan
+from sgd_lib.lesson.experiments import EXPERIMENTS
+from sgd_lib.lesson.data import make_data
+from sgd_lib.lesson.experiments import study_seeds
+from sgd_lib.lesson.studies import train_many
+from sgd_lib.lesson.training import train
 part, parts, loop_seeds = (int(v) for v in sys.argv[1:4])
 if parts > 1:
     torch.set_num_threads(1)  # as the asset build's workers do: one core each

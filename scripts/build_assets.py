@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-from sgd_lib.assets import build, cpus, plan, select
 from sgd_lib.checks import Parser, SettingError, run_command, whole
-from sgd_lib.outdir import Busy, check_writable
-from sgd_lib.workers import WorkerDied
+from sgd_lib.site.assets import build, cpus, plan, select
+from sgd_lib.site.outdir import Busy, check_writable
+from sgd_lib.site.workers import WorkerDied
 
 ROOT = Path(__file__).resolve().parents[1]
 PROG = "build_assets.py"

@@ -1,6 +1,6 @@
 """MkDocs hooks: figures built before each build, pages filled from their manifest, math as
 MathML, the notebook page made like the others. Named in mkdocs.yml; the work is done by
-sgd_lib.pages and scripts/build_assets.py."""
+sgd_lib.site.pages and scripts/build_assets.py."""
 
 import hashlib
 import json
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from sgd_lib.assets import code_version
-from sgd_lib.pages import (
+from sgd_lib.site.assets import code_version
+from sgd_lib.site.pages import (
     Manifest,
     PageError,
     describe,

@@ -1,24 +1,24 @@
 """SGD from scratch: experiments -> train() -> History -> render, for fitting a line with PyTorch.
 
-Names are loaded on first use, so that `import sgd_lib.experiments` stays free of torch.
+Names are loaded on first use, so that `import sgd_lib.lesson.experiments` stays free of torch.
 """
 
 import importlib
 
 _HOMES = {
     "SettingError": "sgd_lib.checks",
-    "EXPERIMENTS": "sgd_lib.experiments",
-    "DataSpec": "sgd_lib.experiments",
-    "Experiment": "sgd_lib.experiments",
-    "find": "sgd_lib.experiments",
-    "make_table": "sgd_lib.experiments",
-    "Data": "sgd_lib.data",
-    "make_data": "sgd_lib.data",
-    "least_squares": "sgd_lib.loss",
-    "mse": "sgd_lib.loss",
-    "History": "sgd_lib.training",
-    "batch_indices": "sgd_lib.training",
-    "train": "sgd_lib.training",
+    "EXPERIMENTS": "sgd_lib.lesson.experiments",
+    "DataSpec": "sgd_lib.lesson.experiments",
+    "Experiment": "sgd_lib.lesson.experiments",
+    "find": "sgd_lib.lesson.experiments",
+    "make_table": "sgd_lib.lesson.experiments",
+    "Data": "sgd_lib.lesson.data",
+    "make_data": "sgd_lib.lesson.data",
+    "least_squares": "sgd_lib.lesson.loss",
+    "mse": "sgd_lib.lesson.loss",
+    "History": "sgd_lib.lesson.training",
+    "batch_indices": "sgd_lib.lesson.training",
+    "train": "sgd_lib.lesson.training",
 }
 __all__ = sorted(_HOMES)
 

@@ -11,11 +11,11 @@ import json
 import sys
 
 from sgd_lib.checks import Parser, SettingError, number, run_command, whole
-from sgd_lib.data import make_data
-from sgd_lib.experiments import DataSpec, Experiment
-from sgd_lib.loss import least_squares
-from sgd_lib.optimizers import HYPERS, OPTIMIZERS, SCHEDULES
-from sgd_lib.training import BLOWUP, History, summary, train
+from sgd_lib.lesson.data import make_data
+from sgd_lib.lesson.experiments import DataSpec, Experiment
+from sgd_lib.lesson.loss import least_squares
+from sgd_lib.lesson.optimizers import HYPERS, OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.training import BLOWUP, History, summary, train
 
 PRINT_EVERY = 10  # the lesson prints the loss every 10 updates
 
@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     h = train(data, experiment)
     if args.json:
         # allow_nan=False: strict JSON, and a loud failure if a NaN ever slipped through.
-        print(json.dumps(summary(h, data), allow_nan=False))
+        record = summary(h, data)
+        record |= record.pop("hyper")  # torch.optim's names, beside the optimizer's
+        print(json.dumps(record, allow_nan=False))
     else:
         _print_run(h, least_squares(data.x, data.y).tolist())
     return 0

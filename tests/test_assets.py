@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from sgd_lib import EXPERIMENTS, Experiment
-from sgd_lib.assets import FACTS, MANIFEST, build, plan
-from sgd_lib.render_fit import frame_steps
-from sgd_lib.theme import THEMES
+from sgd_lib.pictures.render_fit import frame_steps
+from sgd_lib.pictures.theme import THEMES
+from sgd_lib.site.assets import FACTS, MANIFEST, build, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "build_assets.py"

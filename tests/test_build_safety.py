@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from sgd_lib import outdir
-from sgd_lib.assets import build, plan
-from sgd_lib.experiments import Experiment, make_table
-from sgd_lib.manifest import FILE_FIELDS, RUN_FIELDS, load
-from sgd_lib.outdir import MANIFEST, TMP_NAME, OutDir
-from sgd_lib.theme import THEMES
-from sgd_lib.training import summary
+from sgd_lib.lesson.experiments import Experiment, make_table
+from sgd_lib.lesson.training import summary
+from sgd_lib.pictures.theme import THEMES
+from sgd_lib.site import outdir
+from sgd_lib.site.assets import build, plan
+from sgd_lib.site.manifest import FILE_FIELDS, RUN_FIELDS, load
+from sgd_lib.site.outdir import MANIFEST, TMP_NAME, OutDir
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "build_assets.py"
@@ -86,8 +86,8 @@ def add_entries(out: Path, names: list[str], sha256: str | None = None) -> None:
 def test_the_schema_knows_every_field_the_build_writes(small, data):
     manifest = json.loads((small / MANIFEST).read_text())
     assert all(entry.keys() == FILE_FIELDS.keys() for entry in manifest["files"])
-    from sgd_lib.studies import statistics, train_many
-    from sgd_lib.training import train
+    from sgd_lib.lesson.studies import statistics, train_many
+    from sgd_lib.lesson.training import train
 
     run = summary(train(data, SMALL[1]), data) | statistics(train_many(data, SMALL[1]))
     assert {**run, "key": "0" * 64}.keys() == RUN_FIELDS.keys()
@@ -323,7 +323,7 @@ def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cle
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_workers_die_with_their_parent_even_in_the_middle_of_a_task(cleanup, signum):
     # Tasks of a minute each: a worker that outlives its parent is still there to be seen.
-    code = "import time\nfrom sgd_lib.workers import run_parallel\n" \
+    code = "import time\nfrom sgd_lib.site.workers import run_parallel\n" \
         "list(run_parallel(time.sleep, [60, 60], 2))"  # fmt: skip
     parent = subprocess.Popen([sys.executable, "-c", code])
     cleanup.add(parent.pid)
@@ -625,7 +625,7 @@ def interrupt_at(k: int, codes: set) -> Callable[[], bool]:
 def test_an_interrupt_anywhere_in_a_build_leaves_only_whole_vouched_files(
     small, tmp_path, monkeypatch, how
 ):
-    from sgd_lib import assets
+    from sgd_lib.site import assets
 
     # Rendering is not what is tested here, and it gives the same bytes every time: once.
     rendered, render = {}, assets.render_job

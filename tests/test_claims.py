@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sgd_lib.pages import PLACEHOLDER
+from sgd_lib.site.pages import PLACEHOLDER
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(DOCS.glob("*.md"))

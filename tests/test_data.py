@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from sgd_lib import DataSpec, SettingError, least_squares, make_data, mse
-from sgd_lib.training import A0
+from sgd_lib.lesson.training import A0
 
 
 def test_shapes_and_bias_column(data):

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from sgd_lib import EXPERIMENTS, Experiment, SettingError, find, make_table, train
-from sgd_lib.experiments import BATCH_SIZES
-from sgd_lib.studies import train_many
-from sgd_lib.training import summary
+from sgd_lib.lesson.experiments import BATCH_SIZES
+from sgd_lib.lesson.studies import train_many
+from sgd_lib.lesson.training import summary
 
 
 def run(data, lr, batch_size):

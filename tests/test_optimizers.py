@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from sgd_lib.data import make_data
-from sgd_lib.experiments import DataSpec, Experiment
-from sgd_lib.loss import least_squares, mse
-from sgd_lib.optimizers import OPTIMIZERS, SCHEDULES, cg, newton
-from sgd_lib.studies import train_many
-from sgd_lib.training import A0, Batch, sample_batches, train
+from sgd_lib.lesson.data import make_data
+from sgd_lib.lesson.experiments import DataSpec, Experiment
+from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES, cg, newton
+from sgd_lib.lesson.studies import train_many
+from sgd_lib.lesson.training import A0, Batch, sample_batches, train
 
 ILL = DataSpec(x_shift=3.0)  # the site's ill-conditioned setting
 

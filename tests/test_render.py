@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from sgd_lib import Experiment, find, train
-from sgd_lib import animate as animate_module
-from sgd_lib.encode import GIF_COLORS, gif_bytes, png_bytes, to_image
-from sgd_lib.render_fit import (
+from sgd_lib.pictures import animate as animate_module
+from sgd_lib.pictures.encode import GIF_COLORS, gif_bytes, png_bytes, to_image
+from sgd_lib.pictures.render_fit import (
     FIT_SIZE,
     HOLD_FIRST_MS,
     HOLD_LAST_MS,
@@ -17,9 +17,9 @@ from sgd_lib.render_fit import (
     durations,
     frame_steps,
 )
-from sgd_lib.render_linked import animate_linked
-from sgd_lib.render_plots import plot_loss
-from sgd_lib.theme import DARK, LIGHT, THEMES
+from sgd_lib.pictures.render_linked import animate_linked
+from sgd_lib.pictures.render_plots import plot_loss
+from sgd_lib.pictures.theme import DARK, LIGHT, THEMES
 
 
 def rgb(color: str) -> tuple[int, int, int]:

@@ -15,17 +15,17 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from sgd_lib import Experiment, train
-from sgd_lib import render_plots as render_plots_module
-from sgd_lib.animate import SNAP_PX, Animation, Blitter
-from sgd_lib.canvas import Headline, figure
-from sgd_lib.encode import gif_bytes
-from sgd_lib.loss import least_squares
-from sgd_lib.render_fit import HOLD_FIRST_MS, HOLD_LAST_MS, X_VIEW, animate_fit
-from sgd_lib.render_grid import animate_grid
-from sgd_lib.render_linked import animate_linked
-from sgd_lib.render_plots import plot_paths
-from sgd_lib.theme import DARK, LIGHT, THEMES
-from sgd_lib.training import History
+from sgd_lib.lesson.loss import least_squares
+from sgd_lib.lesson.training import History
+from sgd_lib.pictures import render_plots as render_plots_module
+from sgd_lib.pictures.animate import SNAP_PX, Animation, Blitter
+from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.encode import gif_bytes
+from sgd_lib.pictures.render_fit import HOLD_FIRST_MS, HOLD_LAST_MS, X_VIEW, animate_fit
+from sgd_lib.pictures.render_grid import animate_grid
+from sgd_lib.pictures.render_linked import animate_linked
+from sgd_lib.pictures.render_plots import plot_paths
+from sgd_lib.pictures.theme import DARK, LIGHT, THEMES
 
 
 @dataclass

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from sgd_lib.pages import Manifest, PageError, expand
+from sgd_lib.site.pages import Manifest, PageError, expand
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
@@ -143,7 +143,7 @@ def mkdocs_build(config: Path, out: Path) -> subprocess.CompletedProcess:
 def test_a_missing_snippet_fails_the_build(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text(
-        '# x\n\n```python\n--8<-- "sgd_lib/training.py:no-such-section"\n```\n'
+        '# x\n\n```python\n--8<-- "sgd_lib/lesson/training.py:no-such-section"\n```\n'
     )
     config = tmp_path / "mkdocs.yml"
     config.write_text(

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from sgd_lib import Experiment, find, train
-from sgd_lib.data import make_data
-from sgd_lib.experiments import EXPERIMENTS, SAMPLERS, DataSpec, study_seeds
-from sgd_lib.loss import least_squares, mse
-from sgd_lib.render_studies import UNIFORM, floor, gd_curves, hessian, jitter_facts
-from sgd_lib.studies import SEED_RULE, statistics, train_many, typical_experiment
+from sgd_lib.lesson.data import make_data
+from sgd_lib.lesson.experiments import EXPERIMENTS, SAMPLERS, DataSpec, study_seeds
+from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.studies import SEED_RULE, statistics, train_many, typical_experiment
+from sgd_lib.pictures.render_studies import UNIFORM, floor, gd_curves, hessian, jitter_facts
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from sgd_lib import Experiment, batch_indices, mse, train
-from sgd_lib.training import A0, BLOWUP
+from sgd_lib.lesson.training import A0, BLOWUP
 
 
 def optim_sgd_trajectory(data, e: Experiment) -> torch.Tensor:

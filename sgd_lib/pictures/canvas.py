@@ -8,7 +8,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
-from sgd_lib.theme import Theme
+from sgd_lib.pictures.theme import Theme
 
 DPI = 100  # figure sizes are given in pixels; one inch is DPI of them
 Field = tuple[float, float]  # where a text's left and top edges go, as fractions of the figure

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgd_lib.experiments import DataSpec
+from sgd_lib.lesson.experiments import DataSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -15,6 +15,7 @@ class Data:
     x: torch.Tensor
     y: torch.Tensor
     spec: DataSpec
+    x_offset: float = 0.0  # what was taken off x to centre it: the x drawn is x + x_offset
 
 
 def make_data(spec: DataSpec = DataSpec()) -> Data:
@@ -34,6 +35,8 @@ def make_data(spec: DataSpec = DataSpec()) -> Data:
     if spec.x_shift:  # the same draw moved along x, under the same line
         x[:, 0] += spec.x_shift
         y = x @ a_true + noise
+    offset = 0.0
     if spec.centred:  # x measured from its mean: the same points, so the same slope
-        x[:, 0] -= x[:, 0].mean()
-    return Data(x=x, y=y, spec=spec)
+        offset = x[:, 0].mean().item()
+        x[:, 0] -= offset
+    return Data(x=x, y=y, spec=spec, x_offset=offset)

@@ -8,13 +8,13 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
-from sgd_lib.animate import Animation, Blitter
-from sgd_lib.canvas import Headline, figure
-from sgd_lib.data import Data
-from sgd_lib.loss import least_squares
-from sgd_lib.theme import Theme
-from sgd_lib.training import A0, BLOWUP, History
-from sgd_lib.words import run_label
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.loss import least_squares
+from sgd_lib.lesson.training import A0, BLOWUP, History
+from sgd_lib.pictures.animate import Animation, Blitter
+from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.words import run_label
 
 FIT_SIZE = (640, 480)  # pixels
 HOLD_FIRST_MS = 600  # the initial guess stays up long enough to be seen
@@ -36,10 +36,20 @@ def durations(count: int, frame_ms: int) -> list[int]:
     return [HOLD_FIRST_MS, *middle, HOLD_LAST_MS][-count:] if count > 1 else [HOLD_LAST_MS]
 
 
+def x_view(data: Data) -> tuple[float, float]:
+    """The x limits: the lesson's x is uniform in [-1, 1); moved or centred, the data's own
+    range, with the same margin."""
+    if not data.spec.x_shift and not data.spec.centred:
+        return X_VIEW
+    lo, hi = data.x[:, 0].min().item(), data.x[:, 0].max().item()
+    pad = 0.05 * (hi - lo)
+    return round(lo - pad, 2), round(hi + pad, 2)
+
+
 def y_view(data: Data) -> tuple[float, float]:
     """Fixed y limits, the same in every frame: the data and the initial guess's line, with
     room above for the legend."""
-    start = line_y(torch.tensor(A0))
+    start = line_y(torch.tensor(A0), x_view(data))
     lo, hi = min(data.y.min().item(), *start), max(data.y.max().item(), *start)
     pad = 0.1 * (hi - lo)
     return lo - pad, hi + 3 * pad
@@ -53,16 +63,24 @@ def readout(h: History, t: int) -> tuple[str, str]:
 
 
 def settings_label(h: History) -> str:
-    return run_label(h.experiment.lr, h.experiment.batch_size)
+    e = h.experiment
+    return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, e.data.x_shift, e.data.centred)
 
 
 def divergence_note(h: History) -> str:
     return f"diverged at step {h.diverged_at}\n(MSE passed {BLOWUP:g}× the start)"
 
 
-def line_y(a: torch.Tensor) -> list[float]:
+def line_y(a: torch.Tensor, xv: tuple[float, float] = X_VIEW) -> list[float]:
+    """The line a = (slope, intercept) at the two ends of the x view `xv`."""
     slope, intercept = a.tolist()
-    return [slope * x + intercept for x in X_VIEW]
+    return [slope * x + intercept for x in xv]
+
+
+def true_line(data: Data, xv: tuple[float, float]) -> list[float]:
+    """The line the noise hides, in the data's own x (centred x moves its intercept)."""
+    slope, intercept = data.spec.a_true
+    return [slope * (x + data.x_offset) + intercept for x in xv]
 
 
 def readout_top(ax, data: Data) -> float:
@@ -70,43 +88,44 @@ def readout_top(ax, data: Data) -> float:
     with the bottom of the band the fitted line sweeps in the end. Kept in the rows that
     change anyway, it adds little to what each GIF frame stores."""
     ols = least_squares(data.x, data.y).float()
-    low = min(line_y(ols))
+    low = min(line_y(ols, x_view(data)))
     _, row = ax.transData.transform((0, low))
     height = ax.figure.bbox.height
     return min(max(1 - row / height, 0.1), 0.85)
 
 
-def line_xy(a: torch.Tensor) -> np.ndarray:
-    return np.column_stack([X_VIEW, line_y(a)])
+def line_xy(a: torch.Tensor, xv: tuple[float, float] = X_VIEW) -> np.ndarray:
+    return np.column_stack([xv, line_y(a, xv)])
 
 
-def shown_length(a: torch.Tensor, view: tuple[float, float]) -> float:
-    """How much of the line a = (slope, intercept) lies inside the view (X_VIEW by the y
+def shown_length(a: torch.Tensor, view: tuple[float, float], xv=X_VIEW) -> float:
+    """How much of the line a = (slope, intercept) lies inside the view (`xv` by the y
     `view`), in plot sizes: 1 is a line straight across, 0 a line out of sight."""
     slope, intercept = a.tolist()
-    (x0, x1), (lo, hi) = X_VIEW, view
-    if slope:  # the part of X_VIEW where the line is between the bottom and the top
+    (x0, x1), (lo, hi) = xv, view
+    if slope:  # the part of the x view where the line is between the bottom and the top
         low_x, high_x = sorted(((lo - intercept) / slope, (hi - intercept) / slope))
         x0, x1 = max(x0, low_x), min(x1, high_x)
     elif not lo <= intercept <= hi:
         return 0.0
     dx = max(x1 - x0, 0.0)
-    return math.hypot(dx / (X_VIEW[1] - X_VIEW[0]), slope * dx / (hi - lo))
+    return math.hypot(dx / (xv[1] - xv[0]), slope * dx / (hi - lo))
 
 
-def off_view(a: torch.Tensor, view: tuple[float, float]) -> str:
+def off_view(a: torch.Tensor, view: tuple[float, float], xv=X_VIEW) -> str:
     """ "above" or "below" when the line is out of the view, or shows less than MIN_SHOWN of
     it (a sliver in a corner reads as an empty plot); "" when it can be seen."""
-    if shown_length(a, view) >= MIN_SHOWN:
+    if shown_length(a, view, xv) >= MIN_SHOWN:
         return ""
     # Such a line is outside the view at x = 0, the middle: its intercept says on which side.
     return "above" if a[1].item() > sum(view) / 2 else "below"
 
 
-def off_view_note(a: torch.Tensor, view: tuple[float, float], short: bool = False) -> str:
+def off_view_note(a: torch.Tensor, view: tuple[float, float], short: bool = False,
+                  xv=X_VIEW) -> str:  # fmt: skip
     """Where the line went, when it is outside the view: "▲ line above the view" and its
     height at x = 0 (one line, "▲ y ≈ 57 at x = 0", if `short`); "" when it shows."""
-    where = off_view(a, view)
+    where = off_view(a, view, xv)
     if not where:
         return ""
     y0 = a[1].item()  # the line's height at x = 0: its intercept
@@ -120,13 +139,14 @@ def off_view_note(a: torch.Tensor, view: tuple[float, float], short: bool = Fals
     return "\n".join(lines if where == "above" else lines[::-1])
 
 
-def pin_off_view(note: Text, a: torch.Tensor, view: tuple[float, float], short: bool = False):
+def pin_off_view(note: Text, a: torch.Tensor, view: tuple[float, float], short: bool = False,
+                 xv=X_VIEW):  # fmt: skip
     """Show `note` at the edge of its axes the line left by, while the line is out of view.
     The note is left-aligned at a fixed place: a number that changes moves nothing else."""
-    text = off_view_note(a, view, short)
+    text = off_view_note(a, view, short, xv)
     note.set_visible(bool(text))
     if text:
-        above = off_view(a, view) == "above"
+        above = off_view(a, view, xv) == "above"
         note.set(text=text, y=0.98 if above else 0.02, va="top" if above else "bottom")
 
 
@@ -157,18 +177,18 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
     e = h.experiment
     steps = frame_steps(h.steps_run, e.frames)
     x0, y = data.x[:, 0].tolist(), data.y.tolist()
-    view = y_view(data)
+    view, xv = y_view(data), x_view(data)
     with figure(theme, FIT_SIZE) as fig:
         fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
         ax = fig.add_subplot()
-        ax.set(xlim=X_VIEW, ylim=view, xlabel="x", ylabel="y")
+        ax.set(xlim=xv, ylim=view, xlabel="x", ylabel="y")
         ax.scatter(x0, y, s=22, color=theme.data, label="data", zorder=2)
-        ax.plot(X_VIEW, line_y(torch.tensor(data.spec.a_true)), color=theme.truth, lw=1.5,
+        ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1.5,
                 ls="--", label="true line")  # fmt: skip
         fig.text(0.02, 0.97, settings_label(h), va="top", ha="left", color=theme.muted)
         # The moving parts: drawn by hand each frame, so the still parts are drawn only once.
         # Hard-edged and 2 px: a moving line's anti-aliased fringe costs ~15% of each GIF.
-        (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
+        (line,) = ax.plot(xv, line_y(h.params[0], xv), color=theme.fit, label="fit", zorder=4,
                           lw=2, antialiased=False, gid="fit")  # fmt: skip
         batch = mark_batches(ax, h, theme, s=55)
         note = ax.text(0.5, 0.26, divergence_note(h) if h.diverged else "", color=theme.alarm,
@@ -185,10 +205,10 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
 
         def states():
             for t in steps:
-                blitter.snap(line, line_xy(h.params[t]))
+                blitter.snap(line, line_xy(h.params[t], xv))
                 if batch is not None:
                     batch.set_offsets(batch_xy(h, data, t))
-                pin_off_view(away, h.params[t], view)
+                pin_off_view(away, h.params[t], view, xv=xv)
                 note.set_visible(h.diverged and t == steps[-1])
                 yield readout(h, t)
 

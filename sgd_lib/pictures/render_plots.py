@@ -5,13 +5,13 @@ import torch
 from matplotlib.axes import Axes
 from PIL import Image
 
-from sgd_lib.canvas import figure
-from sgd_lib.data import Data
-from sgd_lib.encode import grab, quantize_still
-from sgd_lib.loss import least_squares, mse, mse_surface
-from sgd_lib.render_fit import X_VIEW, line_y, settings_label, y_view
-from sgd_lib.theme import Theme
-from sgd_lib.training import A0, History
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.loss import least_squares, mse, mse_surface
+from sgd_lib.lesson.training import A0, History
+from sgd_lib.pictures.canvas import figure
+from sgd_lib.pictures.encode import grab, quantize_still
+from sgd_lib.pictures.render_fit import line_y, settings_label, true_line, x_view, y_view
+from sgd_lib.pictures.theme import Theme
 
 PLOT_SIZE = (640, 400)  # a single plot beside the text
 COMPARE_SIZE = (720, 450)  # an overlay of several runs
@@ -33,16 +33,16 @@ def plot_data(data: Data, theme: Theme, guess: bool = False) -> Image.Image:
         fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
         ax = fig.add_subplot()
         x0, y = data.x[:, 0], data.y
-        ax.set(xlim=X_VIEW, ylim=y_view(data), xlabel="x", ylabel="y")
+        xv = x_view(data)
+        ax.set(xlim=xv, ylim=y_view(data), xlabel="x", ylabel="y")
         ax.scatter(x0.tolist(), y.tolist(), s=22, color=theme.data, label="data", zorder=2)
-        a_true = torch.tensor(data.spec.a_true)
-        ax.plot(X_VIEW, line_y(a_true), color=theme.truth, lw=1.5, ls="--", label="true line")
+        ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1.5, ls="--", label="true line")
         if guess:
             a0 = torch.tensor(A0)
             y_hat = data.x @ a0
             ax.vlines(x0.tolist(), y_hat.tolist(), y.tolist(), color=theme.batch, lw=0.8,
                       alpha=0.5, label="errors")  # fmt: skip
-            ax.plot(X_VIEW, line_y(a0), color=theme.fit, label="guess a = (-1, 1)")
+            ax.plot(xv, line_y(a0, xv), color=theme.fit, label="guess a = (-1, 1)")
             ax.set_title(f"initial guess: MSE {mse(y_hat, y).item():.4g}", loc="left")
         else:
             slope, intercept = data.spec.a_true

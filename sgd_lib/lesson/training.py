@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sgd_lib.data import Data
-from sgd_lib.experiments import Experiment
-from sgd_lib.loss import least_squares, mse
-from sgd_lib.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.experiments import Experiment
+from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 
 A0 = (-1.0, 1.0)  # the lesson's initial guess (slope, intercept)
 # A run has diverged once its full-data loss is this many times the initial guess's (or
@@ -192,8 +192,10 @@ def summary(h: History, data: Data) -> dict:
         "diverged": h.diverged,
         "diverged_at": h.diverged_at,
         "steps_run": h.steps_run,
+        "x_shift": e.data.x_shift,
+        "centred": e.data.centred,
         "optimizer": e.optimizer,
-        **e.hyper,
+        "hyper": {k: list(v) if isinstance(v, tuple) else v for k, v in e.hyper.items()},
         "schedule": e.schedule,
         "gradient_evaluations": int(h.gradients[-1]) if h.gradients is not None else h.steps_run,
         "hessian_evaluations": h.hessians,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from sgd_lib.manifest import load
-from sgd_lib.outdir import MANIFEST
-from sgd_lib.theme import THEMES
-from sgd_lib.words import run_label
+from sgd_lib.site.manifest import load
+from sgd_lib.site.outdir import MANIFEST
+from sgd_lib.pictures.theme import THEMES
+from sgd_lib.pictures.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 DEFAULT_FORMAT = ".4g"
@@ -83,7 +83,8 @@ class Manifest:
 
 def describe(run: dict) -> str:
     """The run's settings in words, as the figures title it."""
-    return run_label(run["lr"], run["batch_size"])
+    return run_label(run["lr"], run["batch_size"], run["optimizer"], run["schedule"],
+                     run["x_shift"], run["centred"])  # fmt: skip
 
 
 def field(run: dict, path: str):

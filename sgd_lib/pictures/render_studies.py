@@ -13,15 +13,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from sgd_lib.canvas import figure
-from sgd_lib.data import Data, make_data
-from sgd_lib.experiments import DataSpec, Experiment
-from sgd_lib.loss import least_squares, mse
-from sgd_lib.render_fit import X_VIEW, line_y, y_view
-from sgd_lib.render_plots import COMPARE_SIZE, PLOT_SIZE, draw
-from sgd_lib.studies import Study, statistics
-from sgd_lib.theme import Theme
-from sgd_lib.training import A0, BLOWUP, train
+from sgd_lib.lesson.data import Data, make_data
+from sgd_lib.lesson.experiments import DataSpec, Experiment
+from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.studies import Study, statistics
+from sgd_lib.lesson.training import A0, BLOWUP, train
+from sgd_lib.pictures.canvas import figure
+from sgd_lib.pictures.render_fit import X_VIEW, line_y, y_view
+from sgd_lib.pictures.render_plots import COMPARE_SIZE, PLOT_SIZE, draw
+from sgd_lib.pictures.theme import Theme
 
 DATA_SEEDS = 200  # data draws the floor is measured over
 LR_GRID = np.geomspace(0.01, 1.2, 400)  # learning rates of the range figure, past 2/λ_max
@@ -225,7 +226,10 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
     """Median full-data loss per update, with the 10-90% band over seeds; `by` is "lr",
     "batch" or "examples" (x = updates × batch size). Always a log scale: every compared loss
     plot on the site reads the same way."""
-    colors = theme.sweep_colors(len(studies))
+    if by == "optimizer":
+        colors = theme.method_colors([s.experiment.optimizer for s in studies])
+    else:
+        colors = theme.sweep_colors(len(studies))
     with figure(theme, COMPARE_SIZE) as fig:
         fig.subplots_adjust(left=0.12, right=0.74 if by == "sampler" else 0.78, bottom=0.14,
                             top=0.9)  # fmt: skip
@@ -237,9 +241,10 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
             if by == "examples":
                 x = x * (e.batch_size or e.data.n)
             low, mid, high = s.band().numpy()
-            name = {"lr": f"{e.lr:g}", "sampler": f"{e.batch_size}, {e.sampler}"}.get(
+            name = {"lr": f"{e.lr:g}", "sampler": f"{e.batch_size}, {e.sampler}",
+                    "optimizer": OPTIMIZERS[e.optimizer].title}.get(
                 by, str(e.batch_size or "all")
-            )
+            )  # fmt: skip
             if len(s.seeds) > 1:
                 ax.fill_between(x, low, high, color=color, alpha=0.18, lw=0)
             ax.plot(x, mid, color=color, lw=2, label=name)
@@ -259,7 +264,9 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
         ax.set_ylabel("MSE, full data")
         ax.set_title(title, loc="left")
         seeds = max(len(s.seeds) for s in studies)
-        heading = {"lr": "lr", "sampler": "batch size,\nsampler"}.get(by, "batch size")
+        heading = {"lr": "lr", "sampler": "batch size,\nsampler", "optimizer": "optimizer"}.get(
+            by, "batch size"
+        )
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=heading)
         fig.text(0.8, 0.16, f"median of {seeds}\nseeds; band:\n10-90%", fontsize=12,
                  color=theme.muted, va="bottom")  # fmt: skip

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
-from sgd_lib.optimizers import HYPERS, OPTIMIZERS, SCHEDULES, check_hyper
+from sgd_lib.lesson.optimizers import HYPERS, OPTIMIZERS, SCHEDULES, check_hyper
 
 NOISES = ("normal", "uniform")
 SAMPLERS = ("random", "epoch")  # a fresh random batch per update, or shuffled passes
@@ -83,13 +83,13 @@ class Experiment:
     steps: int = 100  # number of updates
     seed: int = 0  # seeds the generator that draws the mini-batch indices
     # How many seeds the statistics use (1: just `seed`); the table's settings animate the
-    # typical one of them (sgd_lib.studies.SEED_RULE), whatever `seed` says.
+    # typical one of them (sgd_lib.lesson.studies.SEED_RULE), whatever `seed` says.
     seeds: int = 1
     sampler: str = "random"  # see training.sample_batches: "random" or "epoch"
     data: DataSpec = DataSpec()  # the points being fitted
     frames: int = 101  # at most this many animation frames; longer runs are sampled evenly
     frame_ms: int = 60  # how long each animation frame shows (GIF timing is in 10-ms units)
-    optimizer: str = "sgd"  # a name in sgd_lib.optimizers.OPTIMIZERS: the lesson's update
+    optimizer: str = "sgd"  # a name in sgd_lib.lesson.optimizers.OPTIMIZERS: the lesson's update
     # The optimizer's hyper-parameters, torch.optim's names and meanings; None: its default
     # (and an optimizer that does not take one must leave it None).
     momentum: float | None = None
@@ -97,7 +97,7 @@ class Experiment:
     alpha: float | None = None
     eps: float | None = None
     history: int | None = None
-    schedule: str = "constant"  # how lr changes over the run: sgd_lib.optimizers.SCHEDULES
+    schedule: str = "constant"  # how lr changes over the run: sgd_lib.lesson.optimizers.SCHEDULES
 
     def __post_init__(self):
         where = repr(self)
@@ -208,13 +208,38 @@ def steps_for(lr: float) -> int:
     return SLOW_STEPS if lr < 0.1 else STEPS
 
 
-EXPERIMENTS = make_table(
+LESSON = (
     Experiment(lr=0.1, batch_size=None, steps=STEPS),  # full-batch gradient descent
     *(
         Experiment(lr, bs, steps=steps_for(lr), seeds=STUDY_SEEDS)
         for lr in LRS
         for bs in BATCH_SIZES
     ),
+)
+
+# Beyond SGD: every optimizer on the lesson's line. First-order methods take the lesson's
+# lr 0.1; Newton, conjugate gradient and L-BFGS their natural step, 1 (a whole Newton step,
+# a whole line search).
+FULL_BATCH_LRS = {"momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.1, "adam": 0.1,
+                  "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
+MINI_BATCH_OPTIMIZERS = ("momentum", "nesterov", "rmsprop", "adam")  # at SWEEP_*, over seeds
+# The same points moved along x, away from 0: slope and intercept pull against each other
+# and the Hessian's condition number grows past 100. Then centred again.
+ILL = DataSpec(x_shift=3.0)
+CENTRED = DataSpec(x_shift=3.0, centred=True)
+ILL_STEPS = 200
+# On ILL the largest stable rate of gradient descent is ~0.095 (2/λ_max, computed by the
+# build); 0.05 keeps momentum's look-ahead (Nesterov) stable too. The adaptive methods keep
+# the lesson's 0.1: their step is in the parameters' own units.
+ILL_LRS = {"sgd": 0.05, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.1, "adam": 0.1,
+           "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
+
+EXPERIMENTS = make_table(
+    *LESSON,
+    *(Experiment(lr, optimizer=name) for name, lr in FULL_BATCH_LRS.items()),
+    *(Experiment(0.1, 16, optimizer=name, seeds=STUDY_SEEDS) for name in MINI_BATCH_OPTIMIZERS),
+    *(Experiment(lr, steps=ILL_STEPS, optimizer=name, data=ILL) for name, lr in ILL_LRS.items()),
+    Experiment(ILL_LRS["sgd"], steps=ILL_STEPS, data=CENTRED),
 )
 # --8<-- [end:table]
 
@@ -226,16 +251,25 @@ PATH_BATCH_SIZES = (16, 1)  # SGD runs drawn beside gradient descent in paramete
 JITTER_LRS = (0.01, 0.1)  # where the runs end is compared at these learning rates
 
 
+def is_lesson(e: Experiment) -> bool:
+    """A run of the lesson's own kind: SGD (or GD) at a constant rate, on the default data."""
+    return e.optimizer == "sgd" and e.schedule == "constant" and e.data == DataSpec()
+
+
+def lesson(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    return tuple(e for e in table if is_lesson(e))
+
+
 def lr_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
-    return tuple(e for e in table if e.batch_size == SWEEP_BATCH_SIZE)
+    return tuple(e for e in lesson(table) if e.batch_size == SWEEP_BATCH_SIZE)
 
 
 def bs_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
-    return tuple(e for e in table if e.lr == SWEEP_LR and e.batch_size is not None)
+    return tuple(e for e in lesson(table) if e.lr == SWEEP_LR and e.batch_size is not None)
 
 
 def gradient_descent(table: tuple[Experiment, ...]) -> Experiment:
-    return next(e for e in table if e.batch_size is None and e.lr == SWEEP_LR)
+    return next(e for e in lesson(table) if e.batch_size is None and e.lr == SWEEP_LR)
 
 
 def path_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
@@ -255,17 +289,62 @@ def sampler_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
 
 def jitter_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Every mini-batch run at the two learning rates that converge: where they end."""
-    return tuple(e for e in table if e.batch_size is not None and e.lr in JITTER_LRS)
+    return tuple(e for e in lesson(table) if e.batch_size is not None and e.lr in JITTER_LRS)
 
 
 def numbers_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Gradient descent, and the largest batch at the largest learning rate (lr 1 in the
     site's table) run SLOW_STEPS updates: does it stay on the rails if given the time?"""
-    sgd = [e for e in table if e.batch_size is not None]
+    sgd = [e for e in lesson(table) if e.batch_size is not None]
     if not sgd:
         return (gradient_descent(table),)
     big = max(sgd, key=lambda e: (e.lr, e.batch_size))
     return gradient_descent(table), replace(big, steps=max(big.steps, SLOW_STEPS))
+
+
+def _in_registry_order(runs) -> tuple[Experiment, ...]:
+    order = list(OPTIMIZERS)
+    return tuple(sorted(runs, key=lambda e: order.index(e.optimizer)))
+
+
+def optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Every optimizer with the full batch on the lesson's data: gradient descent first."""
+    full = [e for e in table if e.batch_size is None and e.data == DataSpec()
+            and e.schedule == "constant"
+            and (e.optimizer != "sgd" or e.lr == SWEEP_LR)]  # fmt: skip
+    return _in_registry_order(full)
+
+
+def minibatch_optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """SGD and the optimizers run with mini-batches at SWEEP_BATCH_SIZE and SWEEP_LR."""
+    runs = [e for e in table if e.batch_size == SWEEP_BATCH_SIZE and e.lr == SWEEP_LR
+            and e.data == DataSpec() and e.schedule == "constant"]  # fmt: skip
+    return _in_registry_order(runs)
+
+
+def ill_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Every optimizer on the ill-conditioned data (x moved, not centred)."""
+    return _in_registry_order(e for e in table if e.data == ILL)
+
+
+CONDITIONING_OPTIMIZERS = ("sgd", "momentum", "newton")  # their paths on the narrow valley
+
+
+def conditioning_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Gradient descent, momentum and Newton on the ill-conditioned data, then gradient
+    descent on the same points with x centred."""
+    ill = [e for e in ill_runs(table) if e.optimizer in CONDITIONING_OPTIMIZERS]
+    return (*ill, *(e for e in table if e.data == CENTRED and e.optimizer == "sgd"))
+
+
+SCHEDULE_BATCH_SIZE = 1  # "will never stop jittering": the schedules are compared here ...
+SCHEDULE_STEPS = 1000  # ... over this many updates
+
+
+def schedule_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """The batch-size sweep's smallest batch, run SCHEDULE_STEPS updates with each schedule."""
+    runs = [e for e in bs_sweep(table) if e.batch_size == SCHEDULE_BATCH_SIZE]
+    return tuple(replace(e, steps=SCHEDULE_STEPS, schedule=s) for e in runs for s in SCHEDULES)
 
 
 def find(slug: str) -> Experiment:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from sgd_lib.data import Data
-from sgd_lib.experiments import Experiment, study_seeds
-from sgd_lib.loss import least_squares, mse
-from sgd_lib.optimizers import OPTIMIZERS, SCHEDULES
-from sgd_lib.training import A0, BLOWUP, Batch, train
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.experiments import Experiment, study_seeds
+from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.training import A0, BLOWUP, Batch, train
 
 # What decides which seed a setting animates: words for the manifest and the pages.
 SEED_RULE = (

@@ -19,6 +19,9 @@ class Theme:
     batch: str  # the points the last update saw
     alarm: str  # divergence
     sweep: tuple[str, float, float]  # colormap and range for ordered series (lr, batch size)
+    # One colour per optimizer, in the registry's order (sgd, momentum, nesterov, rmsprop,
+    # adam, newton, cg, lbfgs), each at least 3:1 against the background.
+    methods: tuple[str, ...] = ()
 
     def rc(self) -> dict:
         """matplotlib settings for this theme, sized to stay readable on a phone."""
@@ -59,6 +62,13 @@ class Theme:
                   for c in edged]  # fmt: skip
         return rgb + halves
 
+    def method_colors(self, names: list[str]) -> list[str]:
+        """The colours of the optimizers `names` (from sgd_lib.lesson.optimizers.OPTIMIZERS)."""
+        from sgd_lib.lesson.optimizers import OPTIMIZERS
+
+        order = list(OPTIMIZERS)
+        return [self.methods[order.index(n)] for n in names]
+
     def sweep_colors(self, count: int) -> list[str]:
         import matplotlib as mpl
 
@@ -81,6 +91,16 @@ LIGHT = Theme(
     batch="#b3261e",
     alarm="#c62828",
     sweep=("viridis", 0.0, 0.85),
+    methods=(
+        "#1565c0",
+        "#2e7d32",
+        "#00838f",
+        "#6a1b9a",
+        "#ad1457",
+        "#d84315",
+        "#5d4037",
+        "#455a64",
+    ),
 )
 DARK = Theme(
     name="dark",
@@ -94,5 +114,15 @@ DARK = Theme(
     batch="#ff6e6e",
     alarm="#ff6b6b",
     sweep=("viridis", 0.3, 1.0),
+    methods=(
+        "#64b5f6",
+        "#81c784",
+        "#4dd0e1",
+        "#ce93d8",
+        "#f48fb1",
+        "#ffb74d",
+        "#bcaaa4",
+        "#e0e0e0",
+    ),
 )
 THEMES = (LIGHT, DARK)

@@ -9,7 +9,7 @@ import math
 import re
 from pathlib import Path
 
-from sgd_lib.outdir import MANIFEST, is_ours, read_regular
+from sgd_lib.site.outdir import MANIFEST, is_ours, read_regular
 
 HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -86,6 +86,15 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "diverged": lambda v: isinstance(v, bool),
     "diverged_at": lambda v: v is None or _whole(v),
     "steps_run": _whole,
+    "x_shift": _number,
+    "centred": lambda v: isinstance(v, bool),
+    "optimizer": _text,
+    "hyper": lambda v: isinstance(v, dict) and all(
+        _text(k) and (_number(x) or _pair(x)) for k, x in v.items()
+    ),
+    "schedule": _text,
+    "gradient_evaluations": _whole,
+    "hessian_evaluations": _whole,
     "seeds": _whole,
     "seed_rule": _text,
     "loss_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),

@@ -3,18 +3,17 @@
 import math
 from dataclasses import dataclass
 
-import torch
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from sgd_lib.animate import Animation, Blitter
-from sgd_lib.canvas import DPI, Headline, figure
-from sgd_lib.data import Data
-from sgd_lib.render_fit import (
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.training import History
+from sgd_lib.pictures.animate import Animation, Blitter
+from sgd_lib.pictures.canvas import DPI, Headline, figure
+from sgd_lib.pictures.render_fit import (
     NO_POINTS,
-    X_VIEW,
     batch_xy,
     durations,
     line_xy,
@@ -22,10 +21,12 @@ from sgd_lib.render_fit import (
     mark_batches,
     pin_off_view,
     readout,
+    true_line,
+    x_view,
     y_view,
 )
-from sgd_lib.theme import Theme
-from sgd_lib.training import History
+from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.words import short_label
 
 # 640 pixels: what the content column shows on a desktop, and what a phone's ~380 CSS px
 # need at its ~1.75 device pixels each; a wider GIF is bytes no screen shows.
@@ -48,8 +49,8 @@ def shared_steps(histories: list[History], frames: int) -> list[int]:
 
 def panel_label(h: History) -> str:
     """The settings on two short lines: a panel is too narrow for run_label's one."""
-    bs = h.experiment.batch_size
-    return ("gradient descent" if bs is None else f"SGD, batch {bs}") + f"\nlr {h.experiment.lr:g}"
+    e = h.experiment
+    return f"{short_label(e.batch_size, e.optimizer)}\nlr {e.lr:g}"
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -74,13 +75,13 @@ class _Panel:
 
 def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = True) -> _Panel:
     """The still parts of a small fit plot, and its moving parts at step 0."""
-    ax.set(xlim=X_VIEW, ylim=y_view(data), xticklabels=[], yticklabels=[])
+    xv = x_view(data)
+    ax.set(xlim=xv, ylim=y_view(data), xticklabels=[], yticklabels=[])
     ax.tick_params(length=0)
     ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=8, color=theme.data, label="data",
                zorder=2)  # fmt: skip
-    ax.plot(X_VIEW, line_y(torch.tensor(data.spec.a_true)), color=theme.truth, lw=1.2,
-            ls="--", label="true line")  # fmt: skip
-    (line,) = ax.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, label="fit", zorder=4,
+    ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1.2, ls="--", label="true line")
+    (line,) = ax.plot(xv, line_y(h.params[0], xv), color=theme.fit, label="fit", zorder=4,
                       lw=2, antialiased=False, gid="fit")  # fmt: skip
     batch = mark_batches(ax, h, theme, s=24) if rings else None
     note = ax.text(0.5, 0.22, f"diverged at\nstep {h.diverged_at}", color=theme.alarm,
@@ -132,17 +133,17 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
         blitter = Blitter(fig, [a for p in panels for a in p.moving()], headline,
                           theme.palette())  # fmt: skip
 
-        view = y_view(data)
+        view, xv = y_view(data), x_view(data)
 
         def states():
             for shared in steps:
                 texts: list[str] = []
                 for p in panels:
                     t = min(shared, p.h.steps_run)  # a run that has ended holds its end
-                    blitter.snap(p.line, line_xy(p.h.params[t]))
+                    blitter.snap(p.line, line_xy(p.h.params[t], xv))
                     if p.batch is not None:  # no rings once a run has ended: no update made it
                         p.batch.set_offsets(batch_xy(p.h, data, t) if t == shared else NO_POINTS)
-                    pin_off_view(p.away, p.h.params[t], view, short=True)
+                    pin_off_view(p.away, p.h.params[t], view, short=True, xv=xv)
                     p.note.set_visible(p.h.diverged and t == p.h.steps_run)
                     step, mse = readout(p.h, t)
                     texts += [f"{step} (end)" if t < shared else step, mse]
@@ -168,12 +169,12 @@ def animate_thumb(h: History, data: Data, theme: Theme) -> Animation:
         panel = _draw_panel(ax, h, data, theme, rings=False)
         blitter = Blitter(fig, panel.moving(), Headline(theme, THUMB_SIZE, TEXT_PT, []),
                           theme.palette())  # fmt: skip
-        view = y_view(data)
+        view, xv = y_view(data), x_view(data)
 
         def states():
             for t in steps:
-                blitter.snap(panel.line, line_xy(h.params[t]))
-                pin_off_view(panel.away, h.params[t], view, short=True)
+                blitter.snap(panel.line, line_xy(h.params[t], xv))
+                pin_off_view(panel.away, h.params[t], view, short=True, xv=xv)
                 panel.note.set_visible(h.diverged and t == h.steps_run)
                 yield ()
 

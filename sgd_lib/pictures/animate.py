@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from sgd_lib.canvas import Headline
-from sgd_lib.encode import make_palette, to_indices
+from sgd_lib.pictures.canvas import Headline
+from sgd_lib.pictures.encode import make_palette, to_indices
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom, in image pixels (rows from the top)
 SNAP_PX = 0.5  # a line that moved less than this keeps its pixels: the eye cannot tell

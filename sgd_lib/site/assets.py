@@ -8,7 +8,7 @@ leaves only whole files, and the manifest (rewritten as each job finishes, and o
 however the build ends) vouches for exactly the files of ours whose bytes it recorded.
 
 The build only creates, replaces or deletes files directly inside its output directory,
-under names it makes itself (sgd_lib.outdir); names read from a manifest are only data.
+under names it makes itself (sgd_lib.site.outdir); names read from a manifest are only data.
 
 This module imports neither torch nor matplotlib until a job has to run: a build with
 nothing to do finishes in well under a second.
@@ -28,115 +28,41 @@ from importlib import metadata
 from pathlib import Path
 
 from sgd_lib.checks import SettingError, signals_held
-from sgd_lib.experiments import (
-    EXPERIMENTS,
-    SLUG,
-    DataSpec,
-    Experiment,
-    bs_sweep,
-    gradient_descent,
-    jitter_runs,
-    lr_sweep,
-    numbers_runs,
-    path_runs,
-    sampler_runs,
-)
-from sgd_lib.manifest import dump, parse
-from sgd_lib.outdir import MANIFEST, OutDir, digest
-from sgd_lib.theme import THEMES
-from sgd_lib.workers import run_parallel
+from sgd_lib.lesson.experiments import EXPERIMENTS, SLUG, DataSpec, Experiment
+from sgd_lib.pictures.figures import FIGURES, RUN, Job, plan
+from sgd_lib.site.manifest import dump, parse
+from sgd_lib.site.outdir import MANIFEST, OutDir, digest
+from sgd_lib.pictures.theme import THEMES
+from sgd_lib.site.workers import run_parallel
 
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and encodes
+PACKAGE = Path(__file__).parents[1]
 # Modules that cannot change a figure's bytes: the table's settings enter each key as values,
 # so editing one experiment re-renders only what draws it.
-NOT_RENDERING = {"experiments.py", "cli.py", "__main__.py", "pages.py", "outdir.py",
-                 "manifest.py", "workers.py"}  # fmt: skip
-SHARED = {  # figure -> the runs it draws, and how it is titled
-    "grid-lr": (lr_sweep, "learning rates, batch size {bs}"),
-    "grid-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
-    "grid-gd-sgd": (path_runs, "gradient descent and SGD, lr {lr:g}"),
-    "compare-lr": (lr_sweep, "learning rates, batch size {bs}"),
-    "compare-bs": (bs_sweep, "batch sizes, lr {lr:g}"),
-    "compare-examples": (bs_sweep, "batch sizes, lr {lr:g}: the cost in examples"),
-    "compare-gd-sgd": (path_runs, "gradient descent and SGD, lr {lr:g}"),
-    "paths": (path_runs, ""),
-    "linked": (lambda table: (gradient_descent(table),), ""),
-    "data": (lambda table: (), ""),
-    "guess": (lambda table: (), ""),
-    "data-uniform": (lambda table: (), ""),
-    "floor": (lambda table: (), ""),
-    "lr-range": (lambda table: (gradient_descent(table),), ""),
-    "jitter": (jitter_runs, ""),
-    "numbers": (numbers_runs, ""),
-    "samplers": (sampler_runs, "random batches and epochs, lr {lr:g}"),
-}
-# Shared figures that animate their runs side by side on one clock, and how many frames that
-# clock has (None: as many as the first run's animation). Seven panels of batch rings cost
-# ~3.6 KB a frame: the batch-size grid shows every other update, to open fast on a phone.
-GRIDS = {"grid-lr": None, "grid-bs": 51, "grid-gd-sgd": None}
-# Shared jobs that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
-FACTS = {"data-uniform", "floor", "lr-range", "jitter", "numbers", "samplers"}
-
-
-@dataclass(frozen=True)
-class Job:
-    """One unit of work: `figure` drawn from `runs` in every theme."""
-
-    figure: str  # "run" (an experiment's animation, poster and loss) or a SHARED name
-    slug: str  # the experiment's slug for "run", else the figure's name
-    runs: tuple[Experiment, ...]
-    data: DataSpec
-
-    def files(self) -> list[tuple[str, str, str]]:
-        """(file name, kind, theme) of everything this job writes."""
-        kinds = {"run": [("fit", "gif"), ("poster", "png"), ("thumb", "gif"),
-                         ("thumb-poster", "png"), ("loss", "png")],
-                 "linked": [("linked", "gif"), ("poster", "png")],
-                 **{grid: [(grid, "gif"), ("poster", "png")] for grid in GRIDS},
-                 "numbers": []}  # fmt: skip
-        out = []
-        for theme in THEMES:
-            for kind, ext in kinds.get(self.figure, [(self.figure, "png")]):
-                stem = self.slug if kind == self.figure else f"{self.slug}-{kind}"
-                out.append((f"{stem}-{theme.name}.{ext}", kind, theme.name))
-        return out
-
-    def key(self, code: str) -> str:
-        settings = {
-            "figure": self.figure,
-            "slug": self.slug,
-            "runs": [dataclasses.asdict(e) for e in self.runs],
-            "data": dataclasses.asdict(self.data),
-            "code": code,
-        }
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+NOT_RENDERING = {"lesson/experiments.py", "cli.py", "__main__.py", "site/pages.py",
+                 "site/outdir.py", "site/manifest.py", "site/workers.py"}  # fmt: skip
+# Figures that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
+FACTS = {name for name, f in FIGURES.items() if f.facts}
 
 
 # The names of an experiment's files, for any slug Experiment.slug can make.
 RUN_FILE = re.compile(
     "|".join(
         re.escape(name).replace("SLUG", f"(?:{SLUG.pattern})")
-        for name, _, _ in Job("run", "SLUG", (), DataSpec()).files()
+        for name, _, _ in Job(RUN.name, "SLUG", (), DataSpec()).files()
     ),
     re.ASCII,
 )
-
-
-def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
-    """Every job of the site: one per experiment, then the shared figures."""
-    data = table[0].data
-    jobs = [Job("run", e.slug, (e,), e.data) for e in table]
-    jobs += [Job(name, name, tuple(pick(table)), data) for name, (pick, _) in SHARED.items()]
-    return jobs
 
 
 def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
     """A hash of the library's code (but the modules in `skip`) and the versions of the
     libraries it leans on; by default, of everything that decides a figure's bytes."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name not in skip and not path.name.startswith("."):  # editors' lock files
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        if name not in skip and not path.name.startswith("."):  # editors' lock files
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     for name in LIBRARIES:
         digest.update(f"{name}=={metadata.version(name)}\n".encode())
     digest.update(f"python {sys.version_info[:2]}".encode())
@@ -157,7 +83,7 @@ def read_manifest(out: OutDir) -> tuple[dict[str, dict], dict[str, dict], dict, 
 
 def is_fresh(job: Job, key: str, disk: OutDir, known: dict[str, dict], runs: dict,
              facts: dict) -> bool:  # fmt: skip
-    if job.figure == "run" and runs.get(job.slug, {}).get("key") != key:
+    if job.spec.per_run and runs.get(job.slug, {}).get("key") != key:
         return False
     if job.figure in FACTS and facts.get(job.slug, {}).get("key") != key:
         return False
@@ -227,7 +153,7 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
     keys = {job.slug: job.key(code) for job in every}
     layout = {  # for the pages: the table's order, and which runs each shared figure draws
         "table": [e.slug for e in table],
-        "figures": {j.slug: [e.slug for e in j.runs] for j in every if j.figure != "run"},
+        "figures": {j.slug: [e.slug for e in j.runs] for j in every if not j.spec.per_run},
     }
     stale = [
         j
@@ -335,11 +261,11 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict
     the run's results if the job is an experiment's, its facts if it computes some, and the
     files' bytes (which the build writes: workers write nothing)."""
     with signals_held():  # torch and matplotlib: only where work is done
-        from sgd_lib.render_job import render
+        from sgd_lib.pictures.render_job import render
 
     job, key = task
     encoded, results = render(job)
-    runs = {job.slug: {**results, "key": key}} if results and job.figure == "run" else {}
+    runs = {job.slug: {**results, "key": key}} if results and job.spec.per_run else {}
     facts = {job.slug: {**results, "key": key}} if results and job.figure in FACTS else {}
     entries, payloads = [], []
     for (name, kind, theme), (payload, size, frames, steps, mse) in zip(

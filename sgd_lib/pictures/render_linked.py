@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from sgd_lib.animate import Animation, Blitter
-from sgd_lib.canvas import Headline, figure
-from sgd_lib.data import Data
-from sgd_lib.render_fit import (
-    X_VIEW,
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.training import History
+from sgd_lib.pictures.animate import Animation, Blitter
+from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.render_fit import (
     batch_xy,
     durations,
     frame_steps,
@@ -16,11 +16,12 @@ from sgd_lib.render_fit import (
     pin_off_view,
     readout,
     settings_label,
+    true_line,
+    x_view,
     y_view,
 )
-from sgd_lib.render_plots import draw_surface
-from sgd_lib.theme import Theme
-from sgd_lib.training import History
+from sgd_lib.pictures.render_plots import draw_surface
+from sgd_lib.pictures.theme import Theme
 
 LINKED_SIZE = (800, 520)  # pixels: parameter space on the left, fit and loss on the right
 
@@ -38,10 +39,10 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
         draw_surface(space, data, theme)
         space.set_title("parameters", loc="left", fontsize=14)
 
-        fit.set(xlim=X_VIEW, ylim=y_view(data), xlabel="x", ylabel="y")
+        xv = x_view(data)
+        fit.set(xlim=xv, ylim=y_view(data), xlabel="x", ylabel="y")
         fit.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=10, color=theme.data)
-        fit.plot(X_VIEW, line_y(h.params.new_tensor(data.spec.a_true)), color=theme.truth,
-                 lw=1.2, ls="--")  # fmt: skip
+        fit.plot(xv, true_line(data, xv), color=theme.truth, lw=1.2, ls="--")
         fit.set_title("line", loc="left", fontsize=14)
 
         curve.set(xlim=(0, h.steps_run), ylim=(loss.min() / 2, loss.max() * 2), yscale="log",
@@ -52,7 +53,7 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
 
         (trail,) = space.plot([], [], color=theme.fit, lw=2.5, zorder=4)
         (head,) = space.plot([], [], marker="o", ms=8, color=theme.fit, ls="none", zorder=6)
-        (line,) = fit.plot(X_VIEW, line_y(h.params[0]), color=theme.fit, zorder=4, gid="fit")
+        (line,) = fit.plot(xv, line_y(h.params[0], xv), color=theme.fit, zorder=4, gid="fit")
         batch = mark_batches(fit, h, theme, s=40)
         if batch is not None:
             fit.legend(handles=[batch], loc="upper left", fontsize=11, borderpad=0.2)
@@ -69,8 +70,8 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
             for t in steps:
                 trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
                 head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
-                blitter.snap(line, line_xy(h.params[t]))
-                pin_off_view(away, h.params[t], fit.get_ylim(), short=True)
+                blitter.snap(line, line_xy(h.params[t], xv))
+                pin_off_view(away, h.params[t], fit.get_ylim(), short=True, xv=xv)
                 if batch is not None:
                     batch.set_offsets(batch_xy(h, data, t))
                 so_far.set_data(np.arange(t + 1), loss[: t + 1])

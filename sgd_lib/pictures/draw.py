@@ -1,0 +1,174 @@
+"""How each of the lesson's figures is drawn, one function per figure of the registry
+(sgd_lib.pictures.figures): f(job, theme, title) -> its files in one theme, in order."""
+
+from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
+from sgd_lib.lesson.studies import Study
+from sgd_lib.lesson.training import summary, train
+from sgd_lib.pictures import render_optimizers, render_studies
+from sgd_lib.pictures.encode import to_image
+from sgd_lib.pictures.figures import Job
+from sgd_lib.pictures.render_fit import animate_fit
+from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
+from sgd_lib.pictures.render_linked import animate_linked
+from sgd_lib.pictures.render_plots import plot_data, plot_loss, plot_paths
+from sgd_lib.pictures.render_studies import (
+    plot_bands,
+    plot_floor,
+    plot_jitter,
+    plot_lr_range,
+    plot_uniform,
+)
+from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study
+
+
+def animation_files(animation, runs) -> list[Encoded]:
+    """An animation's GIF, then its poster: the last frame."""
+    return [gif(animation, runs), png(to_image(animation.frames[-1], animation.palette))]
+
+
+def draw_run(job: Job, theme, title: str) -> list[Encoded]:
+    """An experiment's animation and poster, its thumbnail and poster, and its loss plot."""
+    e = job.runs[0]
+    h = history(e)
+    data = data_for(e.data)
+    out = animation_files(animate_fit(h, data, theme), [h])
+    out += animation_files(animate_thumb(h, data, theme), [h])
+    return [*out, png(plot_loss(h, theme, study(e)))]
+
+
+def draw_linked(job: Job, theme, title: str) -> list[Encoded]:
+    h = history(job.runs[0])
+    return animation_files(animate_linked(h, data_for(job.data), theme), [h])
+
+
+def draw_grid(job: Job, theme, title: str) -> list[Encoded]:
+    runs = [history(e) for e in job.runs]
+    animation = animate_grid(runs, data_for(job.data), theme, title, job.spec.frames)
+    return animation_files(animation, runs)
+
+
+def draw_data(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(plot_data(data_for(job.data), theme, guess=job.figure == "guess"))]
+
+
+def draw_uniform(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(plot_uniform(theme))]
+
+
+def draw_floor(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(plot_floor(data_for(job.data), theme))]
+
+
+def draw_lr_range(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(plot_lr_range(data_for(job.data), theme))]
+
+
+def draw_paths(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(plot_paths([history(e) for e in job.runs], data_for(job.data), theme))]
+
+
+def draw_jitter(job: Job, theme, title: str) -> list[Encoded]:
+    data = data_for(job.data)
+    gd = train(data, Experiment(lr=SWEEP_LR, data=job.data))
+    distance = summary(gd, data)["distance"]
+    return [png(plot_jitter(jitter_studies(job), distance, theme))]
+
+
+# What each comparison's bands are drawn against.
+BANDS_BY = {"compare-lr": "lr", "compare-examples": "examples", "samplers": "sampler",
+            "optimizers-bands": "optimizer"}  # fmt: skip
+
+
+def draw_bands(job: Job, theme, title: str) -> list[Encoded]:
+    by = BANDS_BY.get(job.figure, "batch")
+    return [png(plot_bands([study(e) for e in job.runs], theme, title, by))]
+
+
+def draw_nothing(job: Job, theme, title: str) -> list[Encoded]:
+    return []  # a figure that only computes numbers for the pages
+
+
+def jitter_studies(job: Job) -> dict[float, list[Study]]:
+    by_lr = {lr: [study(e) for e in job.runs if e.lr == lr] for lr in JITTER_LRS}
+    return {lr: studies for lr, studies in by_lr.items() if studies}  # a table may lack one
+
+
+# The named numbers the shared figures compute for the pages: f(job) -> dict.
+def lr_range_facts(job: Job) -> dict:
+    return render_studies.lr_range_facts(data_for(job.data))
+
+
+def floor_facts(job: Job) -> dict:
+    return render_studies.floor_facts(data_for(job.data))
+
+
+def uniform_facts(job: Job) -> dict:
+    return render_studies.uniform_facts()
+
+
+def jitter_facts(job: Job) -> dict:
+    return render_studies.jitter_facts(jitter_studies(job))
+
+
+def sampler_facts(job: Job) -> dict:
+    return render_studies.sampler_facts([study(e) for e in job.runs])
+
+
+def gd_facts(job: Job) -> dict:
+    gd, *long = job.runs
+    return render_studies.gd_facts(data_for(job.data), gd, study(long[0]) if long else None)
+
+
+# ---- beyond SGD ----------------------------------------------------------------------------
+
+
+def draw_race(job: Job, theme, title: str) -> list[Encoded]:
+    runs = [history(e) for e in job.runs]
+    animation = render_optimizers.animate_race(runs, data_for(job.data), theme, title,
+                                               job.spec.frames)  # fmt: skip
+    return animation_files(animation, runs)
+
+
+def draw_race_loss(job: Job, theme, title: str) -> list[Encoded]:
+    runs = [history(e) for e in job.runs]
+    return [png(render_optimizers.plot_race_loss(runs, data_for(job.data), theme, title))]
+
+
+def draw_schedules(job: Job, theme, title: str) -> list[Encoded]:
+    studies = [study(e) for e in job.runs]
+    return [png(render_optimizers.plot_schedules(studies, theme, title))]
+
+
+def _by_data(job: Job) -> list[tuple]:
+    specs = list(dict.fromkeys(e.data for e in job.runs))
+    return [(data_for(d), [history(e) for e in job.runs if e.data == d]) for d in specs]
+
+
+def draw_conditioning(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(render_optimizers.plot_conditioning(_by_data(job), theme, title))]
+
+
+def race_facts(job: Job) -> dict:
+    return render_optimizers.race_facts([history(e) for e in job.runs], data_for(job.data))
+
+
+def schedule_facts(job: Job) -> dict:
+    return render_optimizers.schedule_facts([study(e) for e in job.runs])
+
+
+def minibatch_facts(job: Job) -> dict:
+    return render_optimizers.minibatch_facts([study(e) for e in job.runs])
+
+
+def conditioning_facts(job: Job) -> dict:
+    """Each data setting's Hessian, and how long gradient descent takes to its floor there."""
+    out = {}
+    for data, runs in _by_data(job):
+        prefix = "centred_" if data.spec.centred else "ill_"
+        out |= render_optimizers.hessian_facts(data, prefix)
+        gd = next(h for h in runs if h.experiment.optimizer == "sgd")
+        floor = render_optimizers.race_facts([gd], data)
+        out |= {f"{prefix}gd_updates": floor["sgd_updates"], f"{prefix}gd_lr": gd.experiment.lr,
+                f"{prefix}gd_distance": floor["sgd_distance"],
+                f"{prefix}steps": gd.steps_run}  # fmt: skip
+    return out

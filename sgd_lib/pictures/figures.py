@@ -1,0 +1,175 @@
+"""The figures: each one declaration of which runs it draws, which files it makes and how it is
+rendered. The asset build plans its jobs from this registry and the worker renders them
+through it; nothing else names a figure.
+
+Torch-free: the asset build decides what is stale from this module without importing torch or
+matplotlib. `render` and `facts` name their functions as "module:function" and are imported
+only in the process that renders.
+"""
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sgd_lib.lesson.experiments import (
+    EXPERIMENTS,
+    SWEEP_BATCH_SIZE,
+    SWEEP_LR,
+    DataSpec,
+    Experiment,
+    bs_sweep,
+    conditioning_runs,
+    gradient_descent,
+    ill_runs,
+    jitter_runs,
+    lr_sweep,
+    minibatch_optimizer_runs,
+    numbers_runs,
+    optimizer_runs,
+    path_runs,
+    sampler_runs,
+    schedule_runs,
+)
+from sgd_lib.pictures.theme import THEMES
+
+# A figure's files, as (kind, extension) per theme; kind None is the figure itself, named
+# NAME-THEME.EXT, any other kind NAME-KIND-THEME.EXT.
+ANIMATION = ((None, "gif"), ("poster", "png"))  # the GIF and its poster
+STILL = ((None, "png"),)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the site, in every theme."""
+
+    name: str  # the files' stem: NAME-THEME.EXT (or NAME-KIND-THEME.EXT)
+    draws: Callable[[tuple[Experiment, ...]], tuple[Experiment, ...]]  # its runs, from the table
+    render: str  # "module:function": f(job, theme, title) -> its files (Encoded), in `files` order
+    files: tuple[tuple[str | None, str], ...] = STILL  # (kind, extension), as above
+    title: str = ""  # "{bs}" and "{lr}" are the sweeps' batch size and learning rate
+    facts: str | None = None  # "module:function": f(job) -> the named numbers it computes
+    per_run: bool = False  # one job per experiment of the table (its slug names the files)
+    frames: int | None = None  # a grid's clock: at most this many frames (None: the first run's)
+
+    def titled(self) -> str:
+        return self.title.format(bs=SWEEP_BATCH_SIZE, lr=SWEEP_LR)
+
+
+def _none(table):
+    return ()
+
+
+def _gd(table):
+    return (gradient_descent(table),)
+
+
+_DRAW = "sgd_lib.pictures.draw"  # the drawing functions of the figures below
+RUN = Figure(
+    "run",
+    lambda table: table,
+    f"{_DRAW}:draw_run",
+    (("fit", "gif"), ("poster", "png"), ("thumb", "gif"), ("thumb-poster", "png"),
+     ("loss", "png")),
+    per_run=True,
+)  # fmt: skip
+FIGURES = {
+    f.name: f
+    for f in (
+        RUN,
+        # Runs side by side on one clock. Seven panels of batch rings cost ~3.6 KB a frame:
+        # the batch-size grid shows every other update, to open fast on a phone.
+        Figure("grid-lr", lr_sweep, f"{_DRAW}:draw_grid", ANIMATION,
+               "learning rates, batch size {bs}"),
+        Figure("grid-bs", bs_sweep, f"{_DRAW}:draw_grid", ANIMATION, "batch sizes, lr {lr:g}",
+               frames=51),
+        Figure("grid-gd-sgd", path_runs, f"{_DRAW}:draw_grid", ANIMATION,
+               "gradient descent and SGD, lr {lr:g}"),
+        Figure("compare-lr", lr_sweep, f"{_DRAW}:draw_bands",
+               title="learning rates, batch size {bs}"),
+        Figure("compare-bs", bs_sweep, f"{_DRAW}:draw_bands", title="batch sizes, lr {lr:g}"),
+        Figure("compare-examples", bs_sweep, f"{_DRAW}:draw_bands",
+               title="batch sizes, lr {lr:g}: the cost in examples"),
+        Figure("compare-gd-sgd", path_runs, f"{_DRAW}:draw_bands",
+               title="gradient descent and SGD, lr {lr:g}"),
+        Figure("paths", path_runs, f"{_DRAW}:draw_paths"),
+        Figure("linked", _gd, f"{_DRAW}:draw_linked", ANIMATION),
+        Figure("data", _none, f"{_DRAW}:draw_data"),
+        Figure("guess", _none, f"{_DRAW}:draw_data"),
+        Figure("data-uniform", _none, f"{_DRAW}:draw_uniform",
+               facts=f"{_DRAW}:uniform_facts"),
+        Figure("floor", _none, f"{_DRAW}:draw_floor", facts=f"{_DRAW}:floor_facts"),
+        Figure("lr-range", _gd, f"{_DRAW}:draw_lr_range",
+               facts=f"{_DRAW}:lr_range_facts"),
+        Figure("jitter", jitter_runs, f"{_DRAW}:draw_jitter",
+               facts=f"{_DRAW}:jitter_facts"),
+        Figure("numbers", numbers_runs, f"{_DRAW}:draw_nothing", (), facts=f"{_DRAW}:gd_facts"),
+        Figure("samplers", sampler_runs, f"{_DRAW}:draw_bands",
+               title="random batches and epochs, lr {lr:g}", facts=f"{_DRAW}:sampler_facts"),
+        # Beyond SGD: the optimizers on the same line.
+        Figure("race", optimizer_runs, f"{_DRAW}:draw_race", ANIMATION,
+               "every optimizer, full batch", facts=f"{_DRAW}:race_facts"),
+        Figure("race-loss", optimizer_runs, f"{_DRAW}:draw_race_loss",
+               title="every optimizer, full batch"),
+        Figure("optimizers-bands", minibatch_optimizer_runs, f"{_DRAW}:draw_bands",
+               title="optimizers at batch size {bs}, lr {lr:g}",
+               facts=f"{_DRAW}:minibatch_facts"),
+        Figure("race-ill", ill_runs, f"{_DRAW}:draw_race", ANIMATION,
+               "every optimizer, full batch, x moved off 0", facts=f"{_DRAW}:race_facts"),
+        Figure("race-ill-loss", ill_runs, f"{_DRAW}:draw_race_loss",
+               title="every optimizer, full batch, x moved off 0"),
+        Figure("conditioning", conditioning_runs, f"{_DRAW}:draw_conditioning",
+               title="the same points, two ways to measure x",
+               facts=f"{_DRAW}:conditioning_facts"),
+        Figure("schedules", schedule_runs, f"{_DRAW}:draw_schedules",
+               title="learning-rate schedules",
+               facts=f"{_DRAW}:schedule_facts"),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: `figure` drawn from `runs` in every theme."""
+
+    figure: str  # a name in FIGURES
+    slug: str  # the experiment's slug for a per-run figure, else the figure's name
+    runs: tuple[Experiment, ...]
+    data: DataSpec
+
+    @property
+    def spec(self) -> Figure:
+        return FIGURES[self.figure]
+
+    def files(self) -> list[tuple[str, str, str]]:
+        """(file name, kind, theme) of everything this job writes."""
+        out = []
+        for theme in THEMES:
+            for kind, ext in self.spec.files:
+                stem = self.slug if kind is None else f"{self.slug}-{kind}"
+                out.append((f"{stem}-{theme.name}.{ext}", kind or self.figure, theme.name))
+        return out
+
+    def key(self, code: str) -> str:
+        settings = {
+            "figure": self.figure,
+            "slug": self.slug,
+            "runs": [dataclasses.asdict(e) for e in self.runs],
+            "data": dataclasses.asdict(self.data),
+            "code": code,
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
+    """Every job of the site: one per experiment, then the shared figures. A shared figure's
+    data is its runs' (the table's first, if it draws none)."""
+    jobs = []
+    for f in FIGURES.values():
+        if f.per_run:
+            jobs += [Job(f.name, e.slug, (e,), e.data) for e in f.draws(table)]
+        else:
+            runs = tuple(f.draws(table))
+            jobs.append(Job(f.name, f.name, runs, (runs or table)[0].data))
+    return jobs
