@@ -27,12 +27,14 @@ def animation_files(animation, runs) -> list[Encoded]:
 
 
 def draw_run(job: Job, theme, title: str) -> list[Encoded]:
-    """An experiment's animation and poster, its thumbnail and poster, and its loss plot."""
+    """An experiment's animation and poster, its thumbnail and poster if its figure makes
+    them, and its loss plot."""
     e = job.runs[0]
     h = history(e)
     data = data_for(e.data)
     out = animation_files(animate_fit(h, data, theme), [h])
-    out += animation_files(animate_thumb(h, data, theme), [h])
+    if any(kind == "thumb" for kind, _ in job.spec.files):
+        out += animation_files(animate_thumb(h, data, theme), [h])
     return [*out, png(plot_loss(h, theme, study(e)))]
 
 

@@ -23,7 +23,9 @@ from sgd_lib.lesson.experiments import (
     conditioning_runs,
     gradient_descent,
     ill_runs,
+    is_lesson,
     jitter_runs,
+    lesson,
     lr_sweep,
     minibatch_optimizer_runs,
     numbers_runs,
@@ -66,18 +68,27 @@ def _gd(table):
 
 
 _DRAW = "sgd_lib.pictures.draw"  # the drawing functions of the figures below
+# Every run of the table: its animation and poster, and its loss plot; the lesson's runs
+# also a thumbnail and its poster, for the every-run page.
 RUN = Figure(
     "run",
-    lambda table: table,
+    lesson,
     f"{_DRAW}:draw_run",
-    (("fit", "gif"), ("poster", "png"), ("thumb", "gif"), ("thumb-poster", "png"),
-     ("loss", "png")),
+    (("fit", "gif"), ("poster", "png"), ("thumb", "gif"), ("thumb-poster", "png"), ("loss", "png")),
+    per_run=True,
+)
+RUN_OTHER = Figure(
+    "run-other",
+    lambda table: tuple(e for e in table if not is_lesson(e)),
+    f"{_DRAW}:draw_run",
+    (("fit", "gif"), ("poster", "png"), ("loss", "png")),
     per_run=True,
 )  # fmt: skip
 FIGURES = {
     f.name: f
     for f in (
         RUN,
+        RUN_OTHER,
         # Runs side by side on one clock. Seven panels of batch rings cost ~3.6 KB a frame:
         # the batch-size grid shows every other update, to open fast on a phone.
         Figure("grid-lr", lr_sweep, f"{_DRAW}:draw_grid", ANIMATION,

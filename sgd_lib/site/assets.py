@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sgd_lib.checks import SettingError, signals_held
 from sgd_lib.lesson.experiments import EXPERIMENTS, SLUG, DataSpec, Experiment
-from sgd_lib.pictures.figures import FIGURES, RUN, Job, plan
+from sgd_lib.pictures.figures import FIGURES, Job, plan
 from sgd_lib.site.manifest import dump, parse
 from sgd_lib.site.outdir import MANIFEST, OutDir, digest
 from sgd_lib.pictures.theme import THEMES
@@ -49,7 +49,9 @@ FACTS = {name for name, f in FIGURES.items() if f.facts}
 RUN_FILE = re.compile(
     "|".join(
         re.escape(name).replace("SLUG", f"(?:{SLUG.pattern})")
-        for name, _, _ in Job(RUN.name, "SLUG", (), DataSpec()).files()
+        for f in FIGURES.values()
+        if f.per_run
+        for name, _, _ in Job(f.name, "SLUG", (), DataSpec()).files()
     ),
     re.ASCII,
 )
@@ -175,8 +177,9 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
                 # First the manifest stops vouching for what is about to be replaced: if the
                 # disk fills up from here on, no manifest vouches for bytes no longer there.
                 replaced = {entry["name"] for entry in written}
-                vouched = _vouched(disk, entries, new, skip=replaced)
-                _write_manifest(disk, vouched, runs, facts, layout)
+                if replaced & (entries.keys() | new.keys()):  # (none, in a cold build)
+                    vouched = _vouched(disk, entries, new, skip=replaced)
+                    _write_manifest(disk, vouched, runs, facts, layout)
                 new |= {entry["name"]: entry for entry in written}
                 for entry, payload in zip(written, payloads, strict=True):
                     disk.write(entry["name"], payload)
@@ -195,7 +198,7 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
         if only is None:
             runs = {slug: r for slug, r in runs.items() if slug in keys}
             facts = {slug: f for slug, f in facts.items() if slug in keys}
-        _write_manifest(disk, _vouched(disk, entries, new), runs, facts, layout)
+        _write_manifest(disk, _vouched(disk, entries, new), runs, facts, layout, check=True)
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
     return Report(rendered, sorted(fresh), removed, seconds, distrusted)
@@ -213,8 +216,8 @@ def _vouched(disk: OutDir, *layers: dict[str, dict], skip=frozenset()) -> dict:
 
 
 def _write_manifest(disk: OutDir, entries: dict[str, dict], runs: dict[str, dict], facts: dict,
-                    layout) -> None:  # fmt: skip
-    payload = dump(entries, runs, facts, layout)
+                    layout, check: bool = False) -> None:  # fmt: skip
+    payload = dump(entries, runs, facts, layout, check)
     # Unchanged, it is left alone: `mkdocs serve` watches docs/ and would rebuild forever.
     if disk.read(MANIFEST) != payload:
         disk.write(MANIFEST, payload)
