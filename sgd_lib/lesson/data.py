@@ -32,6 +32,7 @@ def make_data(spec: DataSpec = DataSpec()) -> Data:
         noise = torch.rand(n, generator=g)
     y = x @ a_true + noise
     # --8<-- [end:data]
+    # --8<-- [start:shift]
     if spec.x_shift:  # the same draw moved along x, under the same line
         x[:, 0] += spec.x_shift
         y = x @ a_true + noise
@@ -39,4 +40,5 @@ def make_data(spec: DataSpec = DataSpec()) -> Data:
     if spec.centred:  # x measured from its mean: the same points, so the same slope
         offset = x[:, 0].mean().item()
         x[:, 0] -= offset
+    # --8<-- [end:shift]
     return Data(x=x, y=y, spec=spec, x_offset=offset)

@@ -279,7 +279,11 @@ def race_facts(histories: list[History], data: Data) -> dict:
     x, y = data.x.double(), data.y.double()
     ols = least_squares(x, y)
     floor = ((x @ ols - y) ** 2).mean().item()
-    out = {"floor": floor, "steps": max(h.steps_run for h in histories), **hessian_facts(data)}
+    out = {"floor": floor, "steps": max(h.steps_run for h in histories), **hessian_facts(data),
+           "close_percent": CLOSE * 100,
+           # how far the guess's intercept is from the answer's: a method whose steps are at
+           # most about lr long needs this over lr updates to get there
+           "intercept_gap": abs(ols[1].item() - A0[1])}  # fmt: skip
     for h in histories:
         name = h.experiment.optimizer
         updates, evaluations = reach(h, floor)
@@ -292,6 +296,7 @@ def race_facts(histories: list[History], data: Data) -> dict:
             f"{name}_distance_2": distance[min(2, h.steps_run)].item(),
             f"{name}_excess": h.loss[-1].item() - floor,
             f"{name}_lr": h.experiment.lr,
+            f"{name}_gap_over_lr": out["intercept_gap"] / h.experiment.lr,
         }
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}
 
