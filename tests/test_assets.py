@@ -106,10 +106,23 @@ def test_full_runs_have_a_frame_per_step_and_long_runs_are_sampled(cold):
     assert entries["lr1.0-bs1-fit-light.gif"]["frames"] < 20  # diverged early
 
 
+# One job of each kind of figure: rendered again in one process, each gives the bytes the
+# two-worker build gave. (The whole table in one process takes a minute: `make bench` builds
+# it cold both ways.)
+ONE_OF_EACH = list(
+    {
+        (job.spec.per_run and job.figure, job.spec.render): job.slug for job in reversed(plan())
+    }.values()
+)
+
+
 def test_jobs_1_gives_the_same_bytes_as_jobs_2(cold, tmp_path):
     again = tmp_path / "assets"
-    build(again, jobs=1)
-    assert files(again) == files(cold)
+    report = build(again, jobs=1, only=ONE_OF_EACH)
+    assert len(ONE_OF_EACH) >= 10 and report.rendered
+    made = files(again)
+    made.pop(MANIFEST)
+    assert made == {name: data for name, data in files(cold).items() if name in made}
 
 
 def test_a_warm_build_renders_nothing(cold):
