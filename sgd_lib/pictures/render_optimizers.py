@@ -236,11 +236,13 @@ def plot_conditioning(pairs: list[tuple[Data, list[History]]], theme: Theme,
             aspect = (box.width * TWO_PANELS[0]) / (box.height * TWO_PANELS[1])
             draw_contours(ax, data, theme, path_view(histories, data, aspect))
             colors = theme.method_colors([h.experiment.optimizer for h in histories])
-            for h, color in zip(histories, colors, strict=True):
+            for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
                 path = h.params.numpy()
                 label = f"{compact_label(h.experiment)}, lr {h.experiment.lr:g}"
+                # The first on top: gradient descent's path is never hidden under momentum's.
                 (handles[label],) = ax.plot(path[:, 0], path[:, 1], color=color, lw=2,
-                                            marker="o", ms=2.5, label=label)  # fmt: skip
+                                            marker="o", ms=2.5, label=label,
+                                            zorder=3 + (len(histories) - i) / 100)  # fmt: skip
             where = "x centred" if data.spec.centred else f"x moved by {data.spec.x_shift:g}"
             ax.set_title(where, loc="left", fontsize=LABEL_PT)
             ax.set_xlabel("slope", fontsize=LABEL_PT)

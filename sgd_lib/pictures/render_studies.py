@@ -231,8 +231,8 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
     else:
         colors = theme.sweep_colors(len(studies))
     with figure(theme, COMPARE_SIZE) as fig:
-        fig.subplots_adjust(left=0.12, right=0.74 if by == "sampler" else 0.78, bottom=0.14,
-                            top=0.9)  # fmt: skip
+        fig.subplots_adjust(left=0.12, right=0.74 if by in ("sampler", "optimizer") else 0.78,
+                            bottom=0.14, top=0.9)  # fmt: skip
         ax = fig.add_subplot()
         top = max(s.limit for s in studies)
         for s, color in zip(studies, colors, strict=True):
