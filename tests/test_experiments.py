@@ -5,7 +5,15 @@ import pytest
 import torch
 
 from sgd_lib import EXPERIMENTS, Experiment, SettingError, find, make_table, train
-from sgd_lib.lesson.experiments import BATCH_SIZES
+from sgd_lib.lesson.experiments import (
+    BATCH_SIZES,
+    CENTRED,
+    ILL,
+    STUDY_SEEDS,
+    DataSpec,
+    is_lesson,
+)
+from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.lesson.studies import train_many
 from sgd_lib.lesson.training import summary
 
@@ -14,13 +22,27 @@ def run(data, lr, batch_size):
     return train(data, find(Experiment(lr, batch_size).slug))
 
 
-def test_table_is_gradient_descent_plus_the_whole_grid():
+# The lesson's runs, by the slugs every link to the site has used since the start.
+LESSON_SLUGS = ["gd-lr0.1"] + [f"lr{lr!r}-bs{bs}" for lr in (0.01, 0.1, 1.0)
+                               for bs in (1, 2, 4, 8, 16, 32, 64)]  # fmt: skip
+
+
+def test_table_is_gradient_descent_plus_the_whole_grid_then_the_optimizers():
     assert EXPERIMENTS[0] == Experiment(lr=0.1, batch_size=None, steps=100)
-    grid = {(e.lr, e.batch_size) for e in EXPERIMENTS[1:]}
+    lesson = [e for e in EXPERIMENTS if is_lesson(e)]
+    assert [e.slug for e in lesson] == LESSON_SLUGS  # every existing slug stays as it is
+    grid = {(e.lr, e.batch_size) for e in lesson[1:]}
     assert grid == {(lr, bs) for lr in (0.01, 0.1, 1.0) for bs in (1, 2, 4, 8, 16, 32, 64)}
-    assert len(EXPERIMENTS) == 22
+    assert {e.steps for e in lesson if e.lr != 0.01} == {100}
     assert len({e.slug for e in EXPERIMENTS}) == len(EXPERIMENTS)
-    assert {e.steps for e in EXPERIMENTS if e.lr != 0.01} == {100}
+    # Every optimizer is in the table, with the full batch, on the lesson's data and on the
+    # ill-conditioned data; and gradient descent on that data centred.
+    others = [e for e in EXPERIMENTS if not is_lesson(e)]
+    full = {e.optimizer for e in others if e.batch_size is None and e.data == DataSpec()}
+    assert full == set(OPTIMIZERS) - {"sgd"}
+    assert {e.optimizer for e in others if e.data == ILL} == set(OPTIMIZERS)
+    assert [e.optimizer for e in others if e.data == CENTRED] == ["sgd"]
+    assert all(e.seeds == STUDY_SEEDS for e in others if e.batch_size is not None)
 
 
 def test_slugs_name_the_settings():

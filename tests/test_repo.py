@@ -59,3 +59,55 @@ def test_make_site_replaces_site_only_when_the_build_succeeds(tmp_path):
     assert make_site("two") == 0
     assert (tmp_path / "site" / "index.html").read_text() == "two\n"
     assert sorted(p.name for p in (tmp_path / "build").iterdir()) == []  # nothing left over
+
+
+# The library's three parts, in the order the work flows: a module may import from its own
+# part and the ones before it, never from a later one. checks.py serves them all.
+PARTS = {"lesson": 0, "pictures": 1, "site": 2}
+
+
+def sgd_imports(path: Path) -> set[str]:
+    """The sgd_lib modules a file imports, anywhere in it (at the top or inside a function)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sgd_lib"):
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            found |= {n for n in names if (ROOT / (n.replace(".", "/") + ".py")).exists()}
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("sgd_lib")}
+    return {m for m in found if (ROOT / (m.replace(".", "/") + ".py")).exists()}
+
+
+def test_the_layout_flows_one_way_and_has_no_import_cycle():
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts): p
+        for p in (ROOT / "sgd_lib").rglob("*.py")
+    }
+    graph = {name: sgd_imports(path) - {name} for name, path in modules.items()}
+    for name, imported in graph.items():
+        part = name.split(".")[1]
+        for other in imported:
+            other_part = other.split(".")[1]
+            if part in PARTS and other_part in PARTS:
+                assert PARTS[other_part] <= PARTS[part], f"{name} imports {other}"
+            if part in PARTS:
+                assert other_part in PARTS or other == "sgd_lib.checks", f"{name} imports {other}"
+    assert all(m.split(".")[1] in PARTS for m in graph if m.count(".") == 2)
+    # No cycle, at any depth: the graph can be put in order.
+    done, visiting = set(), []
+
+    def visit(name):
+        assert name not in visiting, f"import cycle: {' -> '.join([*visiting, name])}"
+        if name in done:
+            return
+        visiting.append(name)
+        for other in graph.get(name, ()):
+            visit(other)
+        visiting.pop()
+        done.add(name)
+
+    for name in graph:
+        visit(name)
