@@ -23,6 +23,8 @@ import pytest
 from PIL import Image
 from test_site import PAGES
 
+from sgd_lib.site.pages import explorer_hash, is_lesson_run
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
 # SGD_CHROMIUM names a browser; else Debian's chromium, or the Chrome a CI runner has.
@@ -336,6 +338,10 @@ def test_a_grid_plays_in_lockstep_under_one_player(browser, origin, site_dir):
 def test_every_run_page_steps_all_cells_together_and_links_each(browser, origin, site_dir):
     manifest = json.loads((site_dir / "assets/manifest.json").read_text())
     entries = {f["name"]: f for f in manifest["files"]}
+    # The lesson's runs: SGD at a constant rate on the lesson's data (the optimizers' runs
+    # have pages of their own).
+    manifest["table"] = [s for s in manifest["table"] if is_lesson_run(manifest["runs"][s])]
+    assert len(manifest["table"]) == 22
     context, page, watch = open_page(browser, origin, "overview.html")
     try:
         cells = page.locator(".sgd-cell")
@@ -495,6 +501,44 @@ def test_explorer_switches_runs_and_keeps_the_choice_in_the_url(browser, origin,
         page.wait_for_function(
             "document.querySelector('[data-explorer]').dataset.run === 'gd-lr0.1'"
         )
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_explorer_chooses_an_optimizer_and_a_data_setting(browser, origin, site_dir):
+    context, page, watch = open_page(browser, origin, "explorer.html#lr=0.1&bs=full&opt=adam")
+    try:
+        state = explorer_state(page)
+        assert state["run"] == "gd-lr0.1-adam"
+        assert state["gif"].endswith("/assets/gd-lr0.1-adam-fit-light.gif")
+        assert page.locator("dd[data-field=optimizer]").inner_text().startswith("Adam, betas")
+        page.check("input[name=data][value='moved']")
+        state = explorer_state(page)
+        assert (state["run"], state["hash"]) == (
+            "gd-lr0.1-adam-shift3.0",
+            "#lr=0.1&bs=full&opt=adam&data=moved",
+        )
+        # Gradient descent on the moved data runs at another lr: the nearest run, said so.
+        page.check("input[name=opt][value='sgd']")
+        state = explorer_state(page)
+        assert state["run"] == "gd-lr0.05-shift3.0" and state["lr"] == "0.05"
+        status = page.locator(".sgd-explorer__status").inner_text()
+        assert "There is no run with optimizer SGD and lr 0.1." in status
+        page.check("input[name=data][value='centred']")
+        assert explorer_state(page)["run"] == "gd-lr0.05-shift3.0-centred"
+        assert watch.problems == []
+    finally:
+        context.close()
+    # Every run of the table can be reached by its own fragment.
+    runs = json.loads((site_dir / "assets" / "manifest.json").read_text())["runs"]
+    context, page, watch = open_page(browser, origin, "explorer.html")
+    try:
+        for slug, run in runs.items():
+            page.evaluate(f"location.hash = '#{explorer_hash(run)}'")
+            page.wait_for_function(
+                f"document.querySelector('[data-explorer]').dataset.run === '{slug}'"
+            )
         assert watch.problems == []
     finally:
         context.close()

@@ -15,13 +15,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from sgd_lib.site.pages import Manifest, PageError, expand
+from sgd_lib.site.pages import Manifest, PageError, expand, optimizer_words
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index.html", "data.html", "loss.html", "gradient-descent.html", "sgd.html",
-    "learning-rate.html", "batch-size.html", "overview.html", "explorer.html", "notebook.html",
-    "results.html",
+    "learning-rate.html", "batch-size.html", "momentum.html", "adaptive.html",
+    "second-order.html", "schedules.html", "conditioning.html", "overview.html",
+    "explorer.html", "notebook.html", "results.html",
 ]  # fmt: skip
 # (tag, attribute) pairs that make the browser load something, and those that only link.
 LOADS = {("img", "src"), ("script", "src"), ("link", "href"), ("source", "srcset"),
@@ -112,9 +113,11 @@ def test_numbers_figures_and_math_are_filled_in(site_dir):
     assert f"{gd['initial_loss']:.1f}" in loss  # the initial guess's error, from the build
     assert "<math" in (site_dir / "gradient-descent.html").read_text()
     results = (site_dir / "results.html").read_text()
-    for slug, run in manifest["runs"].items():
+    for slug, run in manifest["runs"].items():  # every run of the table, optimizers too
         assert f">{slug}</a>" in results, slug
         assert f"{run['loss']:.4g}" in results, slug
+        assert html.escape(optimizer_words(run)) in results, slug
+    assert "gradient evaluations" in results
 
 
 def test_every_figure_comes_in_both_schemes(site_dir):
@@ -131,7 +134,7 @@ def test_every_figure_comes_in_both_schemes(site_dir):
 def test_code_on_the_pages_is_the_library_source(site_dir):
     text = (site_dir / "gradient-descent.html").read_text()
     assert "a.sub_" in text and "a.grad.zero_" in text
-    source = (ROOT / "sgd_lib" / "training.py").read_text()
+    source = (ROOT / "sgd_lib" / "lesson" / "optimizers.py").read_text()
     assert "a.sub_(lr * a.grad)" in source
 
 
@@ -244,7 +247,7 @@ def test_the_notebook_is_run_again_when_the_library_changes(site_dir, tmp_path):
     assert first.returncode == 0, first.stderr[-2000:]
     assert list((copy / ".cache").rglob("*.json")), "the notebook was not cached"
     # The library's default number of updates, which the notebook's last cell relies on.
-    experiments = copy / "sgd_lib" / "experiments.py"
+    experiments = copy / "sgd_lib" / "lesson" / "experiments.py"
     text = experiments.read_text()
     assert "    steps: int = 100  # number of updates" in text
     experiments.write_text(text.replace("steps: int = 100  #", "steps: int = 99  #"))
@@ -421,3 +424,11 @@ def test_pages_carry_their_own_css_inline_and_scripts_only_where_needed(site_dir
         assert has == needs, page
     assert 'javascripts/player.js" defer' not in (site_dir / "notebook.html").read_text()
     assert 'javascripts/player.js" defer' in (site_dir / "index.html").read_text()
+
+
+def test_every_page_of_the_site_is_checked():
+    """PAGES (what the site, browser and accessibility tests open) is every page there is."""
+    docs = ROOT / "docs"
+    pages = {p.with_suffix(".html").name for p in docs.glob("*.md")}
+    pages |= {p.with_suffix(".html").name for p in docs.glob("*.ipynb")}
+    assert pages == set(PAGES)

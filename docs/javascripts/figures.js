@@ -32,8 +32,14 @@
   });
 
   // ---- the explorer ----------------------------------------------------------------
-  // Radio buttons for learning rate and batch size; the run's data is inline in the page.
-  // The choice lives in the URL's fragment (#lr=0.1&bs=16), so a link reproduces it.
+  // Radio buttons for the optimizer, the data, the learning rate and the batch size; the
+  // runs' data is inline in the page. The choice lives in the URL's fragment
+  // (#lr=0.1&bs=16, and &opt=adam&data=moved when they are not the lesson's), so a link
+  // reproduces it.
+
+  const KEYS = ["opt", "data", "lr", "bs"]; // also the order in which a choice is kept
+  const DEFAULTS = { opt: "sgd", data: "lesson" };
+  const NAMES = { opt: "optimizer", data: "data", lr: "lr", bs: "batch size" };
 
   function setupExplorer(root) {
     const runs = JSON.parse(root.querySelector("script[data-runs]").textContent);
@@ -42,13 +48,24 @@
     const animation = root.querySelector(".sgd-anim");
     const lossFigure = root.querySelector(".sgd-fig");
 
-    function find(lr, bs) {
-      return runs.find(function (r) { return r.lr === lr && r.bs === bs; });
+    function find(choice) {
+      return runs.find(function (r) {
+        return KEYS.every(function (k) { return r[k] === choice[k]; });
+      });
     }
 
-    function chosen(name) {
-      const input = form.querySelector('input[name="' + name + '"]:checked');
-      return input ? input.value : null;
+    function label(name, value) {
+      const input = form.querySelector('input[name="' + name + '"][value="' + value + '"]');
+      return input ? input.parentElement.textContent.trim() : value;
+    }
+
+    function chosen() {
+      const choice = {};
+      for (const k of KEYS) {
+        const input = form.querySelector('input[name="' + k + '"]:checked');
+        choice[k] = input ? input.value : null;
+      }
+      return choice;
     }
 
     function check(name, value) {
@@ -57,8 +74,7 @@
     }
 
     function show(run, note) {
-      check("lr", run.lr);
-      check("bs", run.bs);
+      for (const k of KEYS) check(k, run[k]);
       if (root.dataset.run !== run.slug) {
         window.sgdPlayer.attach(animation).load(run.player, run.alt);
         const source = lossFigure.querySelector("source");
@@ -74,26 +90,56 @@
       status.textContent = "Showing " + run.describe + "." + (note ? " " + note : "");
     }
 
+    function hashOf(run) {
+      let hash = "#lr=" + run.lr + "&bs=" + run.bs;
+      for (const k of ["opt", "data"]) {
+        if (run[k] !== DEFAULTS[k]) hash += "&" + k + "=" + run[k];
+      }
+      return hash;
+    }
+
     function fromHash() {
       const params = new URLSearchParams(window.location.hash.slice(1));
-      return find(params.get("lr"), params.get("bs"));
+      const choice = {};
+      for (const k of KEYS) choice[k] = params.get(k) || DEFAULTS[k] || null;
+      return find(choice);
+    }
+
+    // The run that keeps `key` as just chosen and agrees with the other choices as far as
+    // it can: the earlier a key in KEYS, the more it counts.
+    function nearest(choice, key) {
+      let best = null;
+      let bestScore = -1;
+      for (const r of runs) {
+        if (r[key] !== choice[key]) continue;
+        let score = 0;
+        KEYS.forEach(function (k, i) {
+          if (k !== key && r[k] === choice[k]) score += 1 << (KEYS.length - i);
+        });
+        if (score > bestScore) {
+          best = r;
+          bestScore = score;
+        }
+      }
+      return best;
     }
 
     form.addEventListener("change", function (event) {
-      const lr = chosen("lr");
-      const bs = chosen("bs");
-      let run = find(lr, bs);
+      const choice = chosen();
+      let run = find(choice);
       let note = "";
       if (!run) {
-        // Not every pair is in the table (full-batch descent runs only at one rate): keep
-        // what was just chosen and take the first run that has it.
+        // Not every combination is in the table: keep what was just chosen, and the nearest
+        // run that has it.
         const key = event.target.name;
-        run = runs.find(function (r) { return r[key] === event.target.value; });
-        note = "There is no run with " + (key === "lr" ? "batch size " + bs : "lr " + lr) +
-          " and " + (key === "lr" ? "lr " + lr : "batch size " + bs) + ".";
+        run = nearest(choice, key);
+        const missing = KEYS.filter(function (k) { return k !== key && run[k] !== choice[k]; })
+          .map(function (k) { return NAMES[k] + " " + label(k, choice[k]); });
+        note = "There is no run with " + NAMES[key] + " " + label(key, choice[key]) +
+          " and " + missing.join(" and ") + ".";
       }
       show(run, note);
-      history.replaceState(null, "", "#lr=" + run.lr + "&bs=" + run.bs);
+      history.replaceState(null, "", hashOf(run));
     });
 
     window.addEventListener("hashchange", function () {

@@ -19,6 +19,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from sgd_lib.site.manifest import load
 from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.pictures.theme import THEMES
+from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.pictures.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
@@ -85,6 +86,37 @@ def describe(run: dict) -> str:
     """The run's settings in words, as the figures title it."""
     return run_label(run["lr"], run["batch_size"], run["optimizer"], run["schedule"],
                      run["x_shift"], run["centred"])  # fmt: skip
+
+
+def is_lesson_run(run: dict) -> bool:
+    """One of the lesson's own runs: SGD (or GD) at a constant rate on the lesson's data."""
+    return (run["optimizer"] == "sgd" and run["schedule"] == "constant" and not run["x_shift"]
+            and not run["centred"])  # fmt: skip
+
+
+# The explorer's data settings: a key for the URL and how the page names it.
+def data_key(run: dict) -> str:
+    return "centred" if run["centred"] else "moved" if run["x_shift"] else "lesson"
+
+
+def data_words(run: dict) -> str:
+    if run["centred"]:
+        return f"x moved by {run['x_shift']:g}, then centred"
+    return f"x moved by {run['x_shift']:g}" if run["x_shift"] else "the lesson's data"
+
+
+def optimizer_words(run: dict) -> str:
+    """The optimizer and its hyper-parameters: "SGD", "momentum 0.9", "Adam, betas 0.9,
+    0.999, eps 1e-08"."""
+    name = OPTIMIZERS[run["optimizer"]].title
+    if run["optimizer"] == "sgd":
+        return "SGD" if run["batch_size"] is not None else "SGD (gradient descent)"
+    hyper = run["hyper"]
+    if list(hyper) == ["momentum"]:
+        return f"{name} {hyper['momentum']:g}"
+    parts = [f"{k} {', '.join(f'{x:g}' for x in v) if isinstance(v, list) else format(v, 'g')}"
+             for k, v in hyper.items()]  # fmt: skip
+    return ", ".join([name, *parts])
 
 
 def field(run: dict, path: str):
@@ -282,6 +314,13 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
         f"Animation of {len(runs)} panels side by side, each fitting a line to the orange "
         f"points, all showing the same update at the same moment. {endings}."
     )
+    if any(r["optimizer"] != "sgd" for r in runs):  # the optimizers' race: a map, then fits
+        alt = (
+            f"Animation: on the left, a contour map of the loss over slope and intercept with "
+            f"the paths of {len(runs)} optimizers from the start to the least-squares star; "
+            f"on the right, a small panel per optimizer with its line over the orange points; "
+            f"all at the same update at every moment. {endings}."
+        )
     return animation(m, shared, f"{shared}-poster", alt, base, eager=eager)
 
 
@@ -302,11 +341,12 @@ def sweep(m: Manifest, shared: str, name: str) -> str:
 
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
-    header = ("run", "lr", "batch", "seed", "updates", "slope", "intercept", "MSE", "distance",
-              "diverged", "seeds", "median MSE", "diverged of seeds")  # fmt: skip
+    header = ("run", "optimizer", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
+              "slope", "intercept", "MSE", "distance", "diverged", "seeds", "median MSE",
+              "diverged of seeds")  # fmt: skip
     rows = [
         "| " + " | ".join(header) + " |",
-        "| --- " + "| ---: " * 8 + "| --- " + "| ---: " * 3 + "|",
+        "| --- " * 3 + "| ---: " * 9 + "| --- " + "| ---: " * 3 + "|",
     ]
     for slug in m.table:
         r = m.run(slug)
@@ -316,17 +356,22 @@ def results_table(m: Manifest) -> str:
         slope, intercept = r["params"]
         diverged = f"at {r['diverged_at']}" if r["diverged"] else "no"
         rows.append(
-            f"| {link} | {r['lr']:g} | {bs} | {r['seed']} | {r['steps_run']} | {slope:.3f} "
+            f"| {link} | {optimizer_words(r)} | {data_words(r)} | {r['lr']:g} | {bs} "
+            f"| {r['seed']} | {r['steps_run']} | {r['gradient_evaluations']} | {slope:.3f} "
             f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
             f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
         )
-    # A class for compact cells: nine columns fit the content column.
+    # A class for compact cells: the columns fit the content column.
     return '<div class="sgd-results" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"
 
 
 def explorer_hash(run: dict) -> str:
+    """The explorer's URL fragment for a run: lr and bs, and the optimizer and data setting
+    when they are not the lesson's (so the lesson's links stay as they always were)."""
     bs = "full" if run["batch_size"] is None else run["batch_size"]
-    return f"lr={run['lr']:g}&bs={bs}"
+    extra = "" if run["optimizer"] == "sgd" else f"&opt={run['optimizer']}"
+    extra += "" if data_key(run) == "lesson" else f"&data={data_key(run)}"
+    return f"lr={run['lr']:g}&bs={bs}{extra}"
 
 
 def explorer(m: Manifest, base: str, eager: bool = False) -> str:
@@ -339,6 +384,8 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             "slug": slug,
             "lr": f"{r['lr']:g}",
             "bs": "full" if r["batch_size"] is None else str(r["batch_size"]),
+            "opt": r["optimizer"],
+            "data": data_key(r),
             "describe": describe(r),
             "alt": alt_text(r),
             "loss_alt": f"Loss of {describe(r)} against the update step.",
@@ -350,10 +397,17 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
                 "diverged": f"at update {r['diverged_at']}" if r["diverged"] else "no",
                 "seed": f"{r['seed']} (typical of {r['seeds']})",
                 "median": f"{r['loss_band'][1]:.4g}",
+                "optimizer": optimizer_words(r),
+                "evaluations": str(r["gradient_evaluations"])
+                + (f" (and {r['hessian_evaluations']} Hessians)" if r["hessian_evaluations"]
+                   else ""),
             },
             "player": player_config(m, f"{slug}-fit", f"{slug}-poster", base),
             "loss": {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-loss", "png")},
         })  # fmt: skip
+    opts = [name for name in OPTIMIZERS if any(r["opt"] == name for r in runs)]
+    datas = [k for k in ("lesson", "moved", "centred") if any(r["data"] == k for r in runs)]
+    data_names = {r["data"]: data_words(m.run(r["slug"])) for r in runs}
     lrs = sorted({r["lr"] for r in runs}, key=float)
     sizes = sorted(
         {r["bs"] for r in runs}, key=lambda b: (b != "full", int(b) if b != "full" else 0)
@@ -374,6 +428,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             ("slope", "slope"), ("intercept", "intercept"), ("mse", "final MSE"),
             ("distance", "distance to least squares"), ("diverged", "diverged"),
             ("seed", "seed"), ("median", "median final MSE, all seeds"),
+            ("optimizer", "optimizer"), ("evaluations", "gradient evaluations"),
         )
     )  # fmt: skip
     data = json.dumps(runs, separators=(",", ":")).replace("</", "<\\/")
@@ -382,8 +437,10 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
         '<div class="sgd-explorer" data-explorer>'
         f'<script type="application/json" data-runs>{data}</script>'
         '<form class="sgd-explorer__controls" aria-label="Choose a run">'
+        + radios("opt", "Optimizer", opts, lambda v: OPTIMIZERS[v].title)
+        + radios("data", "Data", datas, lambda v: data_names[v])
         + radios("lr", "Learning rate", lrs, lambda v: v)
-        + radios("bs", "Batch size", sizes, lambda v: "full batch (GD)" if v == "full" else v)
+        + radios("bs", "Batch size", sizes, lambda v: "full batch" if v == "full" else v)
         + "</form>"
         f'<p class="sgd-explorer__status" role="status" aria-live="polite">'
         f"Showing {html.escape(first['describe'])}.</p>"
@@ -399,7 +456,7 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
     """Every run of the table at once, small, on one clock: gradient descent, then a row of
     batch sizes per learning rate. Each cell links to its run in the explorer and shows its
     MSE at the step shown. Posters (the last step shown) until the reader plays."""
-    runs = [m.run(slug) for slug in m.table]
+    runs = [r for r in (m.run(slug) for slug in m.table) if is_lesson_run(r)]
     rows: dict[str, list[dict]] = {}
     for r in runs:
         key = "gradient descent" if r["batch_size"] is None else f"SGD, lr {r['lr']:g}"
