@@ -182,16 +182,16 @@ def runs_value_of_wrong_shape(text: str) -> str:
 CORRUPT = {
     "a run that is a number": runs_value_of_wrong_shape,
     "arrays nested deeply": lambda text: "[" * 100_000 + "]" * 100_000,
-    "NaN": lambda text: text.replace('"loss": ', '"loss": NaN, "x": ', 1),
+    "NaN": lambda text: text.replace('"loss":', '"loss":NaN,"x":', 1),
     "a list": lambda text: "[]",
     "truncated": lambda text: text[: len(text) // 2],
     "not UTF-8": lambda text: "\udcff",
     "a file entry without its hash": lambda text: text.replace('"sha256"', '"sha"', 1),
     "a name listed twice": lambda text: text.replace('"compare-bs-light.png"', '"data-light.png"'),
     "a number no float holds": lambda text: re.sub(
-        r'"loss": [^,]+', '"loss": 1' + "0" * 400, text, count=1
+        r'"loss":[^,]+', '"loss":1' + "0" * 400, text, count=1
     ),
-    "an int of 5000 digits": lambda text: text.replace('"width": ', '"width": 1' + "0" * 5000, 1),
+    "an int of 5000 digits": lambda text: text.replace('"width":', '"width":1' + "0" * 5000, 1),
 }
 
 

@@ -303,8 +303,11 @@ def numbers_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
 
 
 def _in_registry_order(runs) -> tuple[Experiment, ...]:
+    """The runs in the registry's order of optimizers; none if SGD is all there is (a
+    comparison of optimizers needs more than one)."""
     order = list(OPTIMIZERS)
-    return tuple(sorted(runs, key=lambda e: order.index(e.optimizer)))
+    runs = sorted(runs, key=lambda e: order.index(e.optimizer))
+    return tuple(runs) if any(e.optimizer != "sgd" for e in runs) else ()
 
 
 def optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:

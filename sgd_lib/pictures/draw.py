@@ -83,7 +83,9 @@ BANDS_BY = {"compare-lr": "lr", "compare-examples": "examples", "samplers": "sam
 
 def draw_bands(job: Job, theme, title: str) -> list[Encoded]:
     by = BANDS_BY.get(job.figure, "batch")
-    return [png(plot_bands([study(e) for e in job.runs], theme, title, by))]
+    # The optimizers jitter at the same loss but not at the same distance from the answer.
+    distance = job.figure == "optimizers-bands"
+    return [png(plot_bands([study(e) for e in job.runs], theme, title, by, distance))]
 
 
 def draw_nothing(job: Job, theme, title: str) -> list[Encoded]:

@@ -175,12 +175,13 @@ class Job:
 
 def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
     """Every job of the site: one per experiment, then the shared figures. A shared figure's
-    data is its runs' (the table's first, if it draws none)."""
+    data is its runs' (the table's first, if it draws none by design); a figure that draws
+    runs the table does not have is left out (a smaller table, as in the tests)."""
     jobs = []
     for f in FIGURES.values():
+        runs = tuple(f.draws(table))
         if f.per_run:
-            jobs += [Job(f.name, e.slug, (e,), e.data) for e in f.draws(table)]
-        else:
-            runs = tuple(f.draws(table))
+            jobs += [Job(f.name, e.slug, (e,), e.data) for e in runs]
+        elif runs or f.draws is _none:
             jobs.append(Job(f.name, f.name, runs, (runs or table)[0].data))
     return jobs

@@ -103,11 +103,8 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
         left0, cell_w = 0.47, (1 - 0.47 - 0.01) / RACE_COLUMNS
         cell_h = 0.86 / rows
         for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
-            # The first methods on top: gradient descent's crawl is never hidden.
-            z = len(histories) - i
-            (trail,) = space.plot([], [], color=color, lw=2, antialiased=False, zorder=4 + z / 100)
-            (head,) = space.plot([], [], marker="o", ms=6, color=color, ls="none",
-                                 zorder=6 + z / 100)  # fmt: skip
+            (trail,) = space.plot([], [], color=color, lw=2, antialiased=False)
+            (head,) = space.plot([], [], marker="o", ms=5, color=color, ls="none")
             trails.append(trail)
             heads.append(head)
             row, col = divmod(i, RACE_COLUMNS)
@@ -123,7 +120,12 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
             lines.append(line)
             fields.append((left + 0.005, 1 - (top - cell_h + 0.075)))
         headline = Headline(theme, RACE_SIZE, fontsize=TEXT_PT + 1, fields=fields)
-        blitter = Blitter(fig, trails + heads + lines, headline, race_palette(theme, colors))
+        # The blitter draws the moving parts in this order: the first methods last, so that
+        # gradient descent's crawl is never hidden under another path; the star over them all.
+        (star,) = space.plot(*least_squares(data.x, data.y).tolist(), marker="*", ms=14,
+                             color=theme.fg, ls="none")  # fmt: skip
+        moving = [*trails[::-1], *heads[::-1], star, *lines]
+        blitter = Blitter(fig, moving, headline, race_palette(theme, colors))
         paths = [h.params.numpy() for h in histories]
 
         def states():
@@ -192,6 +194,15 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
             ax.set_yscale("log")
             ax.set_xlabel(xlabel, fontsize=LABEL_PT)
         by_step.set_ylabel("MSE above the floor", fontsize=LABEL_PT)
+        for ax in (by_step, by_grad):  # where "at the floor" on the pages begins
+            ax.axhline(CLOSE * floor, color=theme.muted, lw=1, ls="--")
+        box = {"facecolor": theme.bg, "edgecolor": "none", "pad": 1}
+        by_step.text(0.98, CLOSE * floor * 1.6, f"{CLOSE:.0%} of the floor", color=theme.muted,
+                     ha="right", va="bottom", fontsize=LABEL_PT - 2, bbox=box, zorder=5,
+                     transform=by_step.get_yaxis_transform())  # fmt: skip
+        by_grad.text(0.98, 0.1, "bottom line: at the floor,\nto float32's precision",
+                     color=theme.muted, ha="right", va="bottom", fontsize=LABEL_PT - 2, bbox=box,
+                     zorder=5, transform=by_grad.transAxes)  # fmt: skip
         _legend_below(fig, by_step, len(histories))
         return draw(fig)
 
@@ -199,7 +210,8 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
 def plot_schedules(studies: list[Study], theme: Theme, title: str) -> Image.Image:
     """Left, the learning rate of each update under each schedule; right, the median distance
     from the least-squares answer over seeds, with its 10-90% band (log scale)."""
-    colors = theme.sweep_colors(len(studies))
+    # Four schedules, no order among them: four of the methods' distinct colours.
+    colors = [theme.methods[i] for i in (0, 1, 3, 5)][: len(studies)]
     seeds, e = len(studies[0].seeds), studies[0].experiment
     with figure(theme, TWO_PANELS) as fig:
         rates, far = _two_panels(fig, f"{title}, batch size {e.batch_size}, lr {e.lr:g}")
@@ -213,7 +225,7 @@ def plot_schedules(studies: list[Study], theme: Theme, title: str) -> Image.Imag
                        label=e.schedule)  # fmt: skip
             low, mid, high = s.band(s.distance()).numpy()
             steps = np.arange(e.steps + 1)
-            far.fill_between(steps, low, high, color=color, alpha=0.15, lw=0)
+            far.fill_between(steps, low, high, color=color, alpha=0.1, lw=0)
             far.plot(steps, mid, color=color, lw=2)
         rates.set_yscale("log")
         far.set_yscale("log")
@@ -317,7 +329,8 @@ def schedule_facts(studies: list[Study]) -> dict:
                 f"{s.experiment.schedule}_high": high,
                 f"{s.experiment.schedule}_median_tenth": band[1, tenth].item()}  # fmt: skip
     out["tenth"] = studies[0].experiment.steps // 10
-    out["constant_over_cosine"] = out["constant_median"] / out["cosine_median"]
+    for name in ("step", "inverse", "cosine"):
+        out[f"constant_over_{name}"] = out["constant_median"] / out[f"{name}_median"]
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}
 
 

@@ -222,10 +222,16 @@ def plot_uniform(theme: Theme) -> Image.Image:
 # ---- comparisons over seeds --------------------------------------------------------------
 
 
-def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image.Image:
-    """Median full-data loss per update, with the 10-90% band over seeds; `by` is "lr",
-    "batch" or "examples" (x = updates × batch size). Always a log scale: every compared loss
-    plot on the site reads the same way."""
+def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,
+               distance: bool = False) -> Image.Image:  # fmt: skip
+    """Median full-data loss per update (or, with `distance`, the distance from the
+    least-squares answer), with the 10-90% band over seeds; `by` is "lr", "batch",
+    "examples" (x = updates × batch size), "sampler" or "optimizer". Always a log scale:
+    every compared loss plot on the site reads the same way."""
+
+    def band(s: Study):
+        return s.band(s.distance()) if distance else s.band()
+
     if by == "optimizer":
         colors = theme.method_colors([s.experiment.optimizer for s in studies])
     else:
@@ -234,13 +240,17 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
         fig.subplots_adjust(left=0.12, right=0.74 if by in ("sampler", "optimizer") else 0.78,
                             bottom=0.14, top=0.9)  # fmt: skip
         ax = fig.add_subplot()
-        top = max(s.limit for s in studies)
+        top = (
+            max(band(s)[2].max().item() for s in studies)
+            if distance
+            else max(s.limit for s in studies)
+        )
         for s, color in zip(studies, colors, strict=True):
             e = s.experiment
             x = np.arange(e.steps + 1, dtype=float)
             if by == "examples":
                 x = x * (e.batch_size or e.data.n)
-            low, mid, high = s.band().numpy()
+            low, mid, high = band(s).numpy()
             name = {"lr": f"{e.lr:g}", "sampler": f"{e.batch_size}, {e.sampler}",
                     "optimizer": OPTIMIZERS[e.optimizer].title}.get(
                 by, str(e.batch_size or "all")
@@ -249,8 +259,8 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
                 ax.fill_between(x, low, high, color=color, alpha=0.18, lw=0)
             ax.plot(x, mid, color=color, lw=2, label=name)
         ax.set_yscale("log")
-        high = max(s.band()[2].max().item() for s in studies)
-        ax.set_ylim(min(s.band()[0].min().item() for s in studies) / 1.5, min(top, high) * 2)
+        high = max(band(s)[2].max().item() for s in studies)
+        ax.set_ylim(min(band(s)[0].min().item() for s in studies) / 1.5, min(top, high) * 2)
         longest = max(s.experiment.steps for s in studies)
         if by == "examples":
             ax.set_xscale("symlog", linthresh=100, linscale=0.5)
@@ -261,7 +271,7 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str) -> Image
                 ax.set_xscale("symlog", linthresh=10, linscale=0.5)
             ax.set_xlim(0, longest)
             ax.set_xlabel("step (0: the initial guess)")
-        ax.set_ylabel("MSE, full data")
+        ax.set_ylabel("distance to least squares" if distance else "MSE, full data")
         ax.set_title(title, loc="left")
         seeds = max(len(s.seeds) for s in studies)
         heading = {"lr": "lr", "sampler": "batch size,\nsampler", "optimizer": "optimizer"}.get(

@@ -92,14 +92,14 @@ LIGHT = Theme(
     alarm="#c62828",
     sweep=("viridis", 0.0, 0.85),
     methods=(
-        "#1565c0",
-        "#2e7d32",
-        "#00838f",
-        "#6a1b9a",
-        "#ad1457",
-        "#d84315",
-        "#5d4037",
-        "#455a64",
+        "#1565c0",  # sgd: blue
+        "#2e7d32",  # momentum: green
+        "#6a1b9a",  # nesterov: purple
+        "#c2185b",  # rmsprop: magenta
+        "#827717",  # adam: olive
+        "#b71c1c",  # newton: red
+        "#5d4037",  # cg: brown
+        "#455a64",  # lbfgs: blue grey
     ),
 )
 DARK = Theme(
@@ -115,14 +115,14 @@ DARK = Theme(
     alarm="#ff6b6b",
     sweep=("viridis", 0.3, 1.0),
     methods=(
-        "#64b5f6",
-        "#81c784",
-        "#4dd0e1",
-        "#ce93d8",
-        "#f48fb1",
-        "#ffb74d",
-        "#bcaaa4",
-        "#e0e0e0",
+        "#64b5f6",  # sgd: blue
+        "#81c784",  # momentum: green
+        "#b39ddb",  # nesterov: lavender
+        "#f06292",  # rmsprop: pink
+        "#fff176",  # adam: yellow
+        "#ef5350",  # newton: red
+        "#bcaaa4",  # cg: taupe
+        "#e0e0e0",  # lbfgs: light grey
     ),
 )
 THEMES = (LIGHT, DARK)
