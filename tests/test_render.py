@@ -1,13 +1,17 @@
 """Rendering, in one process: frames, the GIF encoder, themes, divergence, determinism."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from sgd_lib import Experiment, find, train
+from sgd_lib.lesson.studies import train_many
 from sgd_lib.pictures import animate as animate_module
+from sgd_lib.pictures import canvas
+from sgd_lib.pictures.canvas import Headline
 from sgd_lib.pictures.encode import GIF_COLORS, gif_bytes, png_bytes, to_image
 from sgd_lib.pictures.render_fit import (
     FIT_SIZE,
@@ -18,7 +22,7 @@ from sgd_lib.pictures.render_fit import (
     frame_steps,
 )
 from sgd_lib.pictures.render_linked import animate_linked
-from sgd_lib.pictures.render_plots import plot_loss
+from sgd_lib.pictures.render_plots import LOSS_MARGINS, PLOT_SIZE, plot_loss
 from sgd_lib.pictures.theme import DARK, LIGHT, THEMES
 
 
@@ -111,6 +115,36 @@ def test_each_theme_draws_on_its_own_background(sgd, data, theme):
     assert tuple(first[2, 2]) == rgb(theme.bg)
     loss = np.asarray(plot_loss(sgd, theme).convert("RGB"))
     assert tuple(loss[2, 2]) == rgb(theme.bg)
+
+
+def test_a_loss_plot_is_the_same_whatever_was_drawn_before_it(sgd, data, monkeypatch):
+    """Loss plots share one kept axes per theme: nothing a plot drew, no scale or limit it set,
+    may show in the next one."""
+    monkeypatch.setattr(canvas, "_KEPT", {})
+    gd = train(data, find("gd-lr0.1"))
+    first = np.asarray(plot_loss(gd, LIGHT))
+    wild = train(data, find("lr1.0-bs1"))  # a divergence mark and its label, other limits
+    plot_loss(wild, LIGHT)
+    plot_loss(sgd, LIGHT, train_many(data, replace(sgd.experiment, seeds=20)))  # a band
+    np.testing.assert_array_equal(np.asarray(plot_loss(gd, LIGHT)), first)
+    assert len(canvas._KEPT) == 1
+    plot_loss(wild, LIGHT)
+    with canvas.reused_axes(LIGHT, PLOT_SIZE, LOSS_MARGINS) as ax:  # what the next plot gets
+        assert not [*ax.lines, *ax.collections, *ax.texts, *ax.patches], "left over"
+        assert ax.legend_ is None and not ax.get_title(loc="left")
+
+
+def test_the_headline_draws_exactly_what_pillow_draws(data):
+    """Its texts are rasterised once and reused: the pixels are Pillow's own."""
+    headline = Headline(DARK, (300, 60), fontsize=16, fields=[(0.05, 0.2), (0.5, 0.2)])
+    for texts in [("step 0", "MSE 7.41"), ("step 100", "MSE 0.0106"), ("step 7", "MSE 7.41")]:
+        ours = headline.draw(Image.new("RGB", (300, 60), DARK.bg), *texts)
+        theirs = Image.new("RGB", (300, 60), DARK.bg)
+        pen = ImageDraw.Draw(theirs)
+        for xy, text in zip(headline.xys, texts, strict=True):
+            pen.text(xy, text, font=headline.font, fill=DARK.fg, anchor="la")
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+        assert np.asarray(ours).std() > 0  # something was drawn
 
 
 def test_rendering_is_deterministic(sgd, data):

@@ -8,7 +8,7 @@ from PIL import Image
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares, mse, mse_surface
 from sgd_lib.lesson.training import A0, History
-from sgd_lib.pictures.canvas import figure
+from sgd_lib.pictures.canvas import figure, reused_axes
 from sgd_lib.pictures.encode import grab, quantize_still
 from sgd_lib.pictures.render_fit import line_y, settings_label, true_line, x_view, y_view
 from sgd_lib.pictures.theme import Theme
@@ -16,6 +16,7 @@ from sgd_lib.pictures.theme import Theme
 PLOT_SIZE = (640, 400)  # a single plot beside the text
 COMPARE_SIZE = (720, 450)  # an overlay of several runs
 PATHS_SIZE = (560, 720)  # parameter space: tall, because intercept spans more than slope
+LOSS_MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.15, "top": 0.88}
 
 
 def draw(fig) -> Image.Image:
@@ -79,9 +80,8 @@ def _mark_divergence(ax: Axes, h: History, x: float, theme: Theme) -> None:
 def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
     """Full-data loss against step; for SGD the batch loss faint behind it, and the 10-90%
     band of the setting's seeds (a `studies.Study`), so that the run is seen among its peers."""
-    with figure(theme, PLOT_SIZE) as fig:
-        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.88)
-        ax = fig.add_subplot()
+    # Drawn for every run in both themes: on a kept axes, which halves its time.
+    with reused_axes(theme, PLOT_SIZE, LOSS_MARGINS) as ax:
         steps = np.arange(h.steps_run + 1)
         if study is not None and len(study.seeds) > 1:
             low, _, high = study.band().numpy()
@@ -99,7 +99,7 @@ def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
             _mark_divergence(ax, h, h.steps_run, theme)
         ax.set_title(settings_label(h), loc="left", color=theme.muted, fontsize=15)
         ax.legend(loc="upper right", fontsize=12)
-        return draw(fig)
+        return draw(ax.figure)
 
 
 def param_view(ax: Axes, data: Data) -> tuple[tuple[float, float], tuple[float, float]]:

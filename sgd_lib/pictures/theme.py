@@ -49,6 +49,10 @@ class Theme:
             "legend.fontsize": 13,
             "lines.linewidth": 2.5,
             "path.simplify": False,
+            # Titles sit just above the axes. Left to matplotlib, each draw would lay out every
+            # tick label to check for top-side ticks, which no figure here has: half a loss
+            # plot's drawing time.
+            "axes.titley": 1.0,
         }
 
     def palette(self) -> list[tuple[int, int, int]]:
