@@ -13,7 +13,6 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from sgd_lib.site.assets import code_version
 from sgd_lib.site.pages import (
     Manifest,
     PageError,
@@ -30,18 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PREVIEW = "gd-lr0.1"
 log = logging.getLogger("mkdocs.hooks.sgd")
 _manifest: Manifest | None = None
-
-
-def on_config(config):
-    """mkdocs-jupyter keeps the executed notebook in a cache keyed on the notebook's own
-    bytes; the notebook runs the library too, so its cache is kept per version of the
-    library (its code and the versions it leans on). A build with a broken library then
-    fails exactly as a clean one would, and an unchanged one still reuses the run."""
-    jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is not None and jupyter.config["cache"]:
-        base = Path(jupyter.config["cache_dir"])
-        jupyter.config["cache_dir"] = str(base / f"lib-{code_version(skip=set())[:16]}")
-    return config
 
 
 def on_pre_build(config) -> None:

@@ -175,27 +175,36 @@ def test_figures_no_longer_in_the_table_are_removed(cold, tmp_path):
     assert not any(n.startswith("lr0.01-bs64-") for n in files(out))
 
 
-def test_a_killed_build_leaves_only_whole_files_and_resumes(tmp_path):
+# Figures of several kinds, a few seconds' work: a kill after the first GIFs lands mid-build.
+KILLED = ["grid-lr", "gd-lr0.1", "lr0.1-bs16", "lr1.0-bs4", "gd-lr0.1-momentum", "compare-bs",
+          "race"]  # fmt: skip
+
+
+def test_a_killed_build_leaves_only_whole_files_and_resumes(cold, tmp_path):
     out = tmp_path / "assets"
-    command = [sys.executable, str(SCRIPT), "--out", str(out), "--jobs", "1"]
-    build_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [sys.executable, str(SCRIPT), "--out", str(out), "--only", *KILLED, "--jobs"]
+    build_process = subprocess.Popen([*command, "1"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("*.gif"))) < 4:
         time.sleep(0.05)
     build_process.send_signal(signal.SIGKILL)
     build_process.wait()
+    expected = {name for job in plan() if job.slug in KILLED for name, _, _ in job.files()}
     written = [p for p in out.iterdir() if not p.name.startswith(".")]
     assert written, "the build was killed before it wrote anything"
+    assert len([p for p in written if p.name in expected]) < len(expected), "killed too late"
     for path in written:  # whatever a killed build left is whole
         if path.suffix in (".gif", ".png"):
             Image.open(path).load()
-    resumed = subprocess.run([*command[:-1], "2"], capture_output=True, text=True, check=True)
+    resumed = subprocess.run([*command, "2"], capture_output=True, text=True, check=True)
     assert "up to date" in resumed.stdout and not resumed.stdout.startswith("assets: 0 up")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
     entries = manifest(out)
-    for name, entry in entries.items():
+    assert set(entries) == expected
+    for name, entry in entries.items():  # the bytes an uninterrupted build makes
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"]
-    assert len(entries) == sum(len(j.files()) for j in plan())
+        assert (out / name).read_bytes() == (cold / name).read_bytes(), name
 
 
 @pytest.mark.parametrize(

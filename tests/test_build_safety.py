@@ -56,15 +56,42 @@ def assert_vouched(out: Path) -> dict:
     return manifest
 
 
+RENDERED: dict[tuple[str, str], tuple] = {}  # (slug, key) -> what render_job returned
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
+    """A whole build of SMALL; what each of its jobs rendered is kept in RENDERED."""
+    from sgd_lib.site import assets
+
     out = tmp_path_factory.mktemp("small") / "assets"
-    build(out, table=SMALL)
+    render = assets.render_job
+
+    def recorded(task):
+        RENDERED[task[0].slug, task[1]] = result = render(task)
+        return result
+
+    assets.render_job = recorded
+    try:
+        build(out, table=SMALL)
+    finally:
+        assets.render_job = render
     return out
 
 
 @pytest.fixture
-def assets(small, tmp_path) -> Path:
+def replay(small, monkeypatch) -> None:
+    """Builds in this process render a job of SMALL as `small` did, from RENDERED: rendering
+    gives the same bytes every time (test_assets.py), and it is not what these tests test."""
+    from sgd_lib.site import assets
+
+    render = assets.render_job
+    monkeypatch.setattr(assets, "render_job", lambda task: RENDERED.get(
+        (task[0].slug, task[1])) or render(task))  # fmt: skip
+
+
+@pytest.fixture
+def assets(small, replay, tmp_path) -> Path:
     """A copy of a whole small build, with a canary file beside it and one in /tmp."""
     out = tmp_path / "assets"
     shutil.copytree(small, out)
@@ -623,19 +650,9 @@ def interrupt_at(k: int, codes: set) -> Callable[[], bool]:
     "how", [{"only": ["data"], "force": True}, {}], ids=["rendering", "pruning"]
 )
 def test_an_interrupt_anywhere_in_a_build_leaves_only_whole_vouched_files(
-    small, tmp_path, monkeypatch, how
+    small, replay, tmp_path, how
 ):
     from sgd_lib.site import assets
-
-    # Rendering is not what is tested here, and it gives the same bytes every time: once.
-    rendered, render = {}, assets.render_job
-
-    def render_once(task):
-        if task[0].slug not in rendered:
-            rendered[task[0].slug] = render(task)
-        return rendered[task[0].slug]
-
-    monkeypatch.setattr(assets, "render_job", render_once)
 
     # Every function that writes or deletes (reading ones only pass a Ctrl-C on).
     functions = (assets._build_locked, assets._write_manifest, assets._prune, OutDir.write,
