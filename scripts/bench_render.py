@@ -5,7 +5,8 @@
 The seed-style renderer is the lesson's recipe: a pyplot figure, FuncAnimation whose update
 function trains, saved with PillowWriter; same pixel size and frame count as ours. Prints
 seconds and bytes per GIF for both, their ratios, and the medians; then the asset build in
-fresh processes: cold three times (the median counts), then warm. Numbers come from this machine, now: run it, don't quote it.
+fresh processes: cold three times (the median counts), then warm. Numbers come from this
+machine, now: run it, don't quote it.
 """
 
 import argparse
