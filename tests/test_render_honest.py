@@ -359,6 +359,32 @@ def contrast(a, b) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+def lab(rgb) -> np.ndarray:
+    """CIE L*a*b* (D65) of an RGB triple (0-255): distances in it track what eyes tell apart."""
+    c = np.asarray(rgb) / 255
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ c / [0.95047, 1.0, 1.08883]  # fmt: skip
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_the_optimizers_colours_tell_apart_and_stand_out(theme):
+    # The race draws every method at once, and the schedules four of the same colours: a
+    # learner's read found RMSProp and Newton, CG and L-BFGS, hard to tell apart.
+    rgb = {n: [round(255 * v) for v in to_rgb(c)] for n, c in zip("abcdefgh", theme.methods)}
+    bg = [round(255 * v) for v in to_rgb(theme.bg)]
+    data = [round(255 * v) for v in to_rgb(theme.data)]
+    for name, color in rgb.items():
+        assert contrast(color, bg) >= 3, name  # WCAG's 3:1 for the parts of a graphic
+        assert np.linalg.norm(lab(color) - lab(data)) >= 35, name  # never the data's orange
+    names = list(rgb)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert np.linalg.norm(lab(rgb[a]) - lab(rgb[b])) >= 28, (a, b)
+
+
 @pytest.fixture(scope="module")
 def path_runs(data):
     return [train(data, e) for e in (Experiment(0.1), Experiment(0.1, 16), Experiment(0.1, 1))]

@@ -18,11 +18,6 @@ from dataclasses import dataclass
 from sgd_lib.checks import is_finite, is_whole
 
 
-def _dot(u, w):
-    """u·w over the last axis, kept as an axis: shape (1,) for one run, (S, 1) for many."""
-    return (u * w).sum(-1, keepdim=True)
-
-
 # --8<-- [start:sgd]
 def sgd(a, state, lr, batch):
     a.sub_(lr * a.grad)
@@ -88,6 +83,11 @@ def newton(a, state, lr, batch):
 
 
 # --8<-- [start:cg]
+def _dot(u, w):
+    """u·w over the last axis, kept as an axis: shape (1,) for one run, (S, 1) for many."""
+    return (u * w).sum(-1, keepdim=True)
+
+
 def cg(a, state, lr, batch):
     g = a.grad.clone()
     k = state["k"] = state.get("k", 0) + 1
@@ -107,6 +107,11 @@ def cg(a, state, lr, batch):
 
 
 # --8<-- [start:lbfgs]
+# torch.optim.LBFGS's defaults, which the oracle uses too
+LBFGS_TOLERANCE_GRAD = 1e-7
+LBFGS_TOLERANCE_CHANGE = 1e-9
+
+
 def lbfgs(a, state, lr, batch, history):
     g = a.grad.clone()
     if g.abs().max() <= LBFGS_TOLERANCE_GRAD:  # there already: torch.optim.LBFGS stops too
@@ -141,10 +146,6 @@ def lbfgs(a, state, lr, batch, history):
 
 
 # --8<-- [end:lbfgs]
-
-# torch.optim.LBFGS's defaults, which the oracle uses too
-LBFGS_TOLERANCE_GRAD = 1e-7
-LBFGS_TOLERANCE_CHANGE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def step(lr, t, steps):  # torch.optim.lr_scheduler.StepLR(step_size=⌈steps/3�
     return lr * 0.1 ** ((t - 1) // -(-steps // 3))
 
 
-def inverse(lr, t, steps):  # 1/t decay: LambdaLR(lambda k: 1 / (1 + k / tau)), tau = steps/100
+def inverse(lr, t, steps):  # 1/t decay: LambdaLR(lambda k: 1 / (1 + k / tau))
     tau = max(1, steps // 100)
     return lr / (1 + (t - 1) / tau)
 

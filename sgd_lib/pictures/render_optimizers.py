@@ -113,6 +113,9 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
                      weight="bold", fontsize=TEXT_PT, va="top")  # fmt: skip
             ax = fig.add_axes((left + 0.005, top - cell_h + 0.085, cell_w - 0.015, cell_h - 0.13))
             ax.set(xlim=xv, ylim=yv, xticks=[], yticks=[])
+            # The learning rates differ between methods: each panel says its own.
+            ax.text(0.05, 0.95, f"lr {h.experiment.lr:g}", transform=ax.transAxes, ha="left",
+                    va="top", color=theme.muted, fontsize=TEXT_PT - 1)
             ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data, zorder=2)
             ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
             (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2, antialiased=False,
@@ -167,10 +170,12 @@ def _two_panels(fig, title: str):
     return axes
 
 
+FLOAT32_FLOOR = 1e-7  # float32's loss cannot tell an MSE above the floor finer than this
+
+
 def excess(h: History, floor: float) -> np.ndarray:
-    """The run's MSE above the least-squares floor, at each step (clipped at 1e-7: float32's
-    loss cannot tell finer)."""
-    return np.maximum(h.loss.double().numpy() - floor, 1e-7)
+    """The run's MSE above the least-squares floor, at each step (clipped at FLOAT32_FLOOR)."""
+    return np.maximum(h.loss.double().numpy() - floor, FLOAT32_FLOOR)
 
 
 def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: str) -> Image.Image:
@@ -188,21 +193,28 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
             label = compact_label(h.experiment)
             if OPTIMIZERS[name].hessians_per_update:
                 label += " (+ Hessians)"
-            by_step.plot(np.arange(len(gap)), gap, color=color, lw=2, label=label)
-            by_grad.plot(h.gradients.numpy(), gap, color=color, lw=2)
+            # Dashed where a method's curve can lie on another's (L-BFGS on CG's).
+            style = {"color": color, "lw": 2, "ls": (0, (4, 2)) if name == "lbfgs" else "-"}
+            by_step.plot(np.arange(len(gap)), gap, label=label, **style)
+            by_grad.plot(h.gradients.numpy(), gap, **style)
         for ax, xlabel in ((by_step, "update"), (by_grad, "gradient evaluations")):
             ax.set_yscale("log")
-            ax.set_xlabel(xlabel, fontsize=LABEL_PT)
+            # Linear from 0 to 1, logarithmic beyond: the methods that take one, two or four
+            # updates get as much room as those that take a hundred.
+            ax.set_xscale("symlog", linthresh=1, linscale=0.4)
+            ax.set_xlim(0, None)
+            ax.set_ylim(FLOAT32_FLOOR / 20, None)
+            ax.set_xlabel(f"{xlabel} (log scale)", fontsize=LABEL_PT)
         by_step.set_ylabel("MSE above the floor", fontsize=LABEL_PT)
         for ax in (by_step, by_grad):  # where "at the floor" on the pages begins
-            ax.axhline(CLOSE * floor, color=theme.muted, lw=1, ls="--")
-        box = {"facecolor": theme.bg, "edgecolor": "none", "pad": 1}
-        by_step.text(0.98, CLOSE * floor * 1.6, f"{CLOSE:.0%} of the floor", color=theme.muted,
-                     ha="right", va="bottom", fontsize=LABEL_PT - 2, bbox=box, zorder=5,
-                     transform=by_step.get_yaxis_transform())  # fmt: skip
-        by_grad.text(0.98, 0.1, "bottom line: at the floor,\nto float32's precision",
-                     color=theme.muted, ha="right", va="bottom", fontsize=LABEL_PT - 2, bbox=box,
-                     zorder=5, transform=by_grad.transAxes)  # fmt: skip
+            ax.axhline(CLOSE * floor, color=theme.muted, lw=1, ls="--", zorder=1)
+            # Labels where no curve goes: just above the line at the left edge, where every
+            # run is still far above it, and under float32's floor, where none can go.
+            ax.text(0.02, CLOSE * floor * 1.4, f"{CLOSE:.0%} of the floor", color=theme.muted,
+                    ha="left", va="bottom", fontsize=LABEL_PT - 2, zorder=1,
+                    transform=ax.get_yaxis_transform())  # fmt: skip
+            ax.text(0.98, FLOAT32_FLOOR / 1.5, "float32's floor", color=theme.muted, ha="right",
+                    va="top", fontsize=LABEL_PT - 2, transform=ax.get_yaxis_transform())
         _legend_below(fig, by_step, len(histories))
         return draw(fig)
 
@@ -211,7 +223,7 @@ def plot_schedules(studies: list[Study], theme: Theme, title: str) -> Image.Imag
     """Left, the learning rate of each update under each schedule; right, the median distance
     from the least-squares answer over seeds, with its 10-90% band (log scale)."""
     # Four schedules, no order among them: four of the methods' distinct colours.
-    colors = [theme.methods[i] for i in (0, 1, 3, 5)][: len(studies)]
+    colors = [theme.methods[i] for i in (0, 1, 3, 4)][: len(studies)]
     seeds, e = len(studies[0].seeds), studies[0].experiment
     with figure(theme, TWO_PANELS) as fig:
         rates, far = _two_panels(fig, f"{title}, batch size {e.batch_size}, lr {e.lr:g}")

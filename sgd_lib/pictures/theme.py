@@ -101,9 +101,9 @@ LIGHT = Theme(
         "#6a1b9a",  # nesterov: purple
         "#c2185b",  # rmsprop: magenta
         "#827717",  # adam: olive
-        "#b71c1c",  # newton: red
+        "#00838f",  # newton: teal
         "#5d4037",  # cg: brown
-        "#455a64",  # lbfgs: blue grey
+        "#000000",  # lbfgs: black (its path ends under the star, which is the text's colour)
     ),
 )
 DARK = Theme(
@@ -124,9 +124,9 @@ DARK = Theme(
         "#b39ddb",  # nesterov: lavender
         "#f06292",  # rmsprop: pink
         "#fff176",  # adam: yellow
-        "#ef5350",  # newton: red
+        "#4dd0e1",  # newton: cyan
         "#bcaaa4",  # cg: taupe
-        "#e0e0e0",  # lbfgs: light grey
+        "#ffffff",  # lbfgs: white
     ),
 )
 THEMES = (LIGHT, DARK)
