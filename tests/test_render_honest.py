@@ -52,9 +52,9 @@ def watch(animate, *args) -> Watched:
     figs, texts, artists = [], [], []
     init, draw = Blitter.__init__, Blitter.draw
 
-    def spy_init(self, fig, moving, headline, colors):
+    def spy_init(self, fig, moving, headline, colors, schemes=None):
         figs.append(fig)
-        init(self, fig, moving, headline, colors)
+        init(self, fig, moving, headline, colors, schemes)
 
     def spy_draw(self, frame_texts):
         texts.append(frame_texts)
@@ -373,7 +373,10 @@ def lab(rgb) -> np.ndarray:
 def test_the_optimizers_colours_tell_apart_and_stand_out(theme):
     # The race draws every method at once, and the schedules four of the same colours: a
     # learner's read found RMSProp and Newton, CG and L-BFGS, hard to tell apart.
-    rgb = {n: [round(255 * v) for v in to_rgb(c)] for n, c in zip("abcdefgh", theme.methods)}
+    from sgd_lib.lesson.optimizers import OPTIMIZERS
+
+    rgb = {n: [round(255 * v) for v in to_rgb(c)]
+           for n, c in zip(OPTIMIZERS, theme.methods, strict=True)}  # fmt: skip
     bg = [round(255 * v) for v in to_rgb(theme.bg)]
     data = [round(255 * v) for v in to_rgb(theme.data)]
     for name, color in rgb.items():

@@ -6,7 +6,7 @@ artists, each frame copies, quantises and compares only the pixels around them (
 were and where they are), and a line that moved less than half a pixel keeps its old pixels.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -28,6 +28,13 @@ class Animation:
     palette: Image.Image  # the palette all frames share
     durations_ms: list[int]
     steps: list[int]  # the training step each frame shows
+    # The same pixels in each scheme's colours, by theme name: the schemes differ in colour
+    # only, so an animation is drawn once and shown in any of them (see `in_theme`).
+    palettes: dict[str, Image.Image] = field(default_factory=dict)
+
+    def in_theme(self, name: str) -> "Animation":
+        """These frames in the colours of the theme `name` (the frames are shared)."""
+        return replace(self, palette=self.palettes[name])
 
 
 def _union(a: Box | None, b: Box | None) -> Box | None:
@@ -39,9 +46,13 @@ def _union(a: Box | None, b: Box | None) -> Box | None:
 class Blitter:
     """Renders frames of `fig` in which only `moving` artists and the headline change."""
 
-    def __init__(self, fig: Figure, moving: list[Artist], headline: Headline, colors):
+    def __init__(self, fig: Figure, moving: list[Artist], headline: Headline, colors,
+                 schemes: dict[str, list] | None = None):  # fmt: skip
+        """`colors`: the palette the figure is drawn in; `schemes`: the same palette, entry for
+        entry, in every theme, by name (what `Animation.in_theme` recolours to)."""
         self.fig, self.moving, self.headline = fig, moving, headline
         self.palette = make_palette(colors)
+        self.schemes = {name: make_palette(c) for name, c in (schemes or {}).items()}
         for artist in moving:
             artist.set_animated(True)
         fig.canvas.draw()
@@ -125,4 +136,4 @@ class Blitter:
             for box, crop in crops:
                 frame[box[1] : box[3], box[0] : box[2]] = to_indices(crop, palette)
             frames.append(frame)
-        return Animation(frames, palette, durations_ms, steps)
+        return Animation(frames, palette, durations_ms, steps, self.schemes)

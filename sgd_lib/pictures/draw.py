@@ -5,7 +5,8 @@ from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
 from sgd_lib.pictures import render_optimizers, render_studies
-from sgd_lib.pictures.encode import to_image
+from sgd_lib.pictures.animate import Animation
+from sgd_lib.pictures.encode import recolour_gif, to_image
 from sgd_lib.pictures.figures import Job
 from sgd_lib.pictures.render_fit import animate_fit
 from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
@@ -19,11 +20,25 @@ from sgd_lib.pictures.render_studies import (
     plot_uniform,
 )
 from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study
+from sgd_lib.pictures.theme import THEMES
+
+# An animation is drawn once, in the first theme; the others get its pixels in their own
+# colours (the schemes differ in nothing else), and the GIF only a new palette: half the
+# work of every animation. Kept by (job, kind) for the job's other themes.
+_DRAWN: dict[tuple, tuple[Animation, Encoded]] = {}
 
 
-def animation_files(animation, runs) -> list[Encoded]:
-    """An animation's GIF, then its poster: the last frame."""
-    return [gif(animation, runs), png(to_image(animation.frames[-1], animation.palette))]
+def animation_files(job: Job, kind: str, make, theme, runs) -> list[Encoded]:
+    """The GIF, then the poster (the last frame), of the animation `make(theme)` draws."""
+    if (job, kind) not in _DRAWN:
+        _DRAWN.clear()  # a job's themes are drawn one after another: one job's worth is kept
+        animation = make(THEMES[0])
+        _DRAWN[job, kind] = animation, gif(animation, runs)
+    animation, first = _DRAWN[job, kind]
+    if theme.name != THEMES[0].name:
+        animation = animation.in_theme(theme.name)
+        first = first._replace(payload=recolour_gif(first.payload, animation.palette))
+    return [first, png(to_image(animation.frames[-1], animation.palette))]
 
 
 def draw_run(job: Job, theme, title: str) -> list[Encoded]:
@@ -32,21 +47,22 @@ def draw_run(job: Job, theme, title: str) -> list[Encoded]:
     e = job.runs[0]
     h = history(e)
     data = data_for(e.data)
-    out = animation_files(animate_fit(h, data, theme), [h])
+    out = animation_files(job, "fit", lambda t: animate_fit(h, data, t), theme, [h])
     if any(kind == "thumb" for kind, _ in job.spec.files):
-        out += animation_files(animate_thumb(h, data, theme), [h])
+        out += animation_files(job, "thumb", lambda t: animate_thumb(h, data, t), theme, [h])
     return [*out, png(plot_loss(h, theme, study(e)))]
 
 
 def draw_linked(job: Job, theme, title: str) -> list[Encoded]:
     h = history(job.runs[0])
-    return animation_files(animate_linked(h, data_for(job.data), theme), [h])
+    make = lambda t: animate_linked(h, data_for(job.data), t)  # noqa: E731
+    return animation_files(job, "linked", make, theme, [h])
 
 
 def draw_grid(job: Job, theme, title: str) -> list[Encoded]:
     runs = [history(e) for e in job.runs]
-    animation = animate_grid(runs, data_for(job.data), theme, title, job.spec.frames)
-    return animation_files(animation, runs)
+    make = lambda t: animate_grid(runs, data_for(job.data), t, title, job.spec.frames)  # noqa: E731
+    return animation_files(job, "grid", make, theme, runs)
 
 
 def draw_data(job: Job, theme, title: str) -> list[Encoded]:
@@ -128,9 +144,9 @@ def gd_facts(job: Job) -> dict:
 
 def draw_race(job: Job, theme, title: str) -> list[Encoded]:
     runs = [history(e) for e in job.runs]
-    animation = render_optimizers.animate_race(runs, data_for(job.data), theme, title,
-                                               job.spec.frames)  # fmt: skip
-    return animation_files(animation, runs)
+    data = data_for(job.data)
+    make = lambda t: render_optimizers.animate_race(runs, data, t, title, job.spec.frames)  # noqa: E731
+    return animation_files(job, "race", make, theme, runs)
 
 
 def draw_race_loss(job: Job, theme, title: str) -> list[Encoded]:

@@ -97,6 +97,12 @@ def gif_bytes(frames: list[np.ndarray], palette: Image.Image, durations_ms: list
     return b"".join(out)
 
 
+def recolour_gif(payload: bytes, palette: Image.Image) -> bytes:
+    """A GIF of gif_bytes() with its global palette replaced: the same frames, other colours."""
+    start, size = 13, 3 * GIF_COLORS  # after the header and the logical screen descriptor
+    return payload[:start] + palette_rgb(palette, GIF_COLORS) + payload[start + size :]
+
+
 def png_bytes(image: Image.Image) -> bytes:
     out = io.BytesIO()
     # Level 8: 1.6% more bytes than 9 over the site's PNGs, at a third of the time.

@@ -13,7 +13,7 @@ from sgd_lib.lesson.loss import least_squares
 from sgd_lib.lesson.training import A0, BLOWUP, History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import Headline, figure
-from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.theme import Theme, schemes
 from sgd_lib.pictures.words import run_label
 
 FIT_SIZE = (640, 480)  # pixels
@@ -201,7 +201,7 @@ def animate_fit(h: History, data: Data, theme: Theme) -> Animation:
         top = readout_top(ax, data)
         headline = Headline(theme, FIT_SIZE, fontsize=16, fields=[(0.45, top), (0.7, top)])
         moving = [line, note, away] if batch is None else [batch, line, note, away]
-        blitter = Blitter(fig, moving, headline, theme.palette())
+        blitter = Blitter(fig, moving, headline, theme.palette(), schemes(Theme.palette))
 
         def states():
             for t in steps:

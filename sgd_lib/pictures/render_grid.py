@@ -25,7 +25,7 @@ from sgd_lib.pictures.render_fit import (
     x_view,
     y_view,
 )
-from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.theme import Theme, schemes
 from sgd_lib.pictures.words import short_label
 
 # 640 pixels: what the content column shows on a desktop, and what a phone's ~380 CSS px
@@ -131,7 +131,7 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
                    columnspacing=1.2, handletextpad=0.5, markerscale=1.5)  # fmt: skip
         headline = Headline(theme, size, fontsize=TEXT_PT, fields=fields)
         blitter = Blitter(fig, [a for p in panels for a in p.moving()], headline,
-                          theme.palette())  # fmt: skip
+                          theme.palette(), schemes(Theme.palette))  # fmt: skip
 
         view, xv = y_view(data), x_view(data)
 
@@ -168,7 +168,7 @@ def animate_thumb(h: History, data: Data, theme: Theme) -> Animation:
         ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
         panel = _draw_panel(ax, h, data, theme, rings=False)
         blitter = Blitter(fig, panel.moving(), Headline(theme, THUMB_SIZE, TEXT_PT, []),
-                          theme.palette())  # fmt: skip
+                          theme.palette(), schemes(Theme.palette))  # fmt: skip
         view, xv = y_view(data), x_view(data)
 
         def states():

@@ -21,7 +21,7 @@ from sgd_lib.pictures.render_fit import (
     y_view,
 )
 from sgd_lib.pictures.render_plots import draw_surface
-from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.theme import Theme, schemes
 
 LINKED_SIZE = (800, 520)  # pixels: parameter space on the left, fit and loss on the right
 
@@ -64,7 +64,7 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
         headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[(0.55, 0.025), (0.75, 0.025)])
         rings = [] if batch is None else [batch]  # under the line, as in animate_fit
         moving = [trail, head, *rings, line, away, so_far, now]
-        blitter = Blitter(fig, moving, headline, theme.palette())
+        blitter = Blitter(fig, moving, headline, theme.palette(), schemes(Theme.palette))
 
         def states():
             for t in steps:

@@ -27,7 +27,7 @@ from sgd_lib.pictures.render_fit import (
 )
 from sgd_lib.pictures.render_grid import shared_steps
 from sgd_lib.pictures.render_plots import draw
-from sgd_lib.pictures.theme import Theme
+from sgd_lib.pictures.theme import Theme, schemes
 
 RACE_SIZE = (800, 460)  # pixels: the loss surface on the left, a small fit per method right
 RACE_COLUMNS = 4
@@ -115,7 +115,7 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
             ax.set(xlim=xv, ylim=yv, xticks=[], yticks=[])
             # The learning rates differ between methods: each panel says its own.
             ax.text(0.05, 0.95, f"lr {h.experiment.lr:g}", transform=ax.transAxes, ha="left",
-                    va="top", color=theme.muted, fontsize=TEXT_PT - 1)
+                    va="top", color=theme.muted, fontsize=TEXT_PT - 1)  # fmt: skip
             ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data, zorder=2)
             ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
             (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2, antialiased=False,
@@ -128,7 +128,8 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
         (star,) = space.plot(*least_squares(data.x, data.y).tolist(), marker="*", ms=14,
                              color=theme.fg, ls="none")  # fmt: skip
         moving = [*trails[::-1], *heads[::-1], star, *lines]
-        blitter = Blitter(fig, moving, headline, race_palette(theme, colors))
+        blitter = Blitter(fig, moving, headline, race_palette(theme, colors),
+                          schemes(lambda t: race_palette(t, t.method_colors(names))))  # fmt: skip
         paths = [h.params.numpy() for h in histories]
 
         def states():
@@ -213,8 +214,9 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
             ax.text(0.02, CLOSE * floor * 1.4, f"{CLOSE:.0%} of the floor", color=theme.muted,
                     ha="left", va="bottom", fontsize=LABEL_PT - 2, zorder=1,
                     transform=ax.get_yaxis_transform())  # fmt: skip
-            ax.text(0.98, FLOAT32_FLOOR / 1.5, "float32's floor", color=theme.muted, ha="right",
-                    va="top", fontsize=LABEL_PT - 2, transform=ax.get_yaxis_transform())
+            ax.text(0.98, FLOAT32_FLOOR / 1.5, "float32's floor", color=theme.muted,
+                    ha="right", va="top", fontsize=LABEL_PT - 2,
+                    transform=ax.get_yaxis_transform())  # fmt: skip
         _legend_below(fig, by_step, len(histories))
         return draw(fig)
 

@@ -130,3 +130,9 @@ DARK = Theme(
     ),
 )
 THEMES = (LIGHT, DARK)
+
+
+def schemes(palette_of) -> dict[str, list[tuple[int, int, int]]]:
+    """`palette_of(theme)` in every theme, by name: what an animation drawn in one theme
+    needs to be shown in the others (entry i of each is the same part of the picture)."""
+    return {theme.name: palette_of(theme) for theme in THEMES}
