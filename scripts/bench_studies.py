@@ -37,15 +37,15 @@ table_only = sys.argv[4] == "table"
 settings = {e for job in plan() for e in job.runs if e.seeds > 1}
 if table_only:
     settings = {e for e in EXPERIMENTS if e.seeds > 1}
-# Longest first within each batch size (its shorter runs reuse the draws), and whole batch
-# sizes to each process, shared out by their updates.
-groups = {}
-for e in sorted(settings, key=lambda e: (-e.steps, e.slug, e.sampler)):
-    groups.setdefault(e.batch_size, []).append(e)
+# Shared out setting by setting, the costliest first, to the process with the least so far
+# (an update costs more with a bigger batch); within a process, longest first, so that a
+# batch size's shorter runs reuse its draws.
+def cost(e):
+    return e.steps * e.seeds * (1 + e.batch_size / 32)
 loads = [[] for _ in range(parts)]
-for group in sorted(groups.values(), key=lambda g: -sum(e.steps * e.seeds for e in g)):
-    min(loads, key=lambda l: sum(e.steps * e.seeds for e in l)).extend(group)
-mine = loads[part]
+for e in sorted(settings, key=lambda e: (-cost(e), e.slug, e.sampler, e.schedule)):
+    min(loads, key=lambda l: sum(map(cost, l))).append(e)
+mine = sorted(loads[part], key=lambda e: (-e.steps, e.slug, e.sampler, e.schedule))
 data = make_data()
 imported = time.perf_counter()
 if loop_seeds:

@@ -70,6 +70,9 @@ class Study:
         return int(torch.where(ends_typically, score, torch.inf).argmin())
 
 
+# Every seed's batches for this many updates are gathered from the data at once: one large
+# gather costs a fraction of GATHER small ones, and the memory stays a few MB.
+GATHER = 100
 _DRAWN: dict[tuple, torch.Tensor] = {}  # (n, batch size, seed, sampler) -> rows drawn so far
 
 
@@ -121,9 +124,11 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     alive = torch.ones(S, dtype=torch.bool)
     diverged_at = torch.zeros(S, dtype=torch.long)
     bound = torch.tensor(limit)
+    rows = rows.transpose(0, 1)  # (T, S, B)
     for t in range(1, T + 1):
-        idx = rows[:, t - 1]
-        xb, yb = x[idx], y[idx]  # (S, B, 2), (S, B)
+        if (t - 1) % GATHER == 0:  # the next GATHER updates' batches, fetched in one go
+            xs, ys = x[rows[t - 1 : t - 1 + GATHER]], y[rows[t - 1 : t - 1 + GATHER]]
+        xb, yb = xs[(t - 1) % GATHER], ys[(t - 1) % GATHER]  # (S, B, 2), (S, B)
         # The gradient of the batch MSE, written as autograd computes it for the loop:
         # d/dŷ mean((ŷ - y)²) = (1/B) · 2(ŷ - y), then back through ŷ = x_b @ a.
         residual = (xb @ a.unsqueeze(-1)).squeeze(-1) - yb

@@ -339,6 +339,14 @@ def sweep(m: Manifest, shared: str, name: str) -> str:
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
+def evaluations(run: dict) -> str:
+    """Gradient evaluations, and the Hessians besides, if the optimizer took any: "100 + 100
+    Hessians"."""
+    hessians = run["hessian_evaluations"]
+    extra = f" + {hessians} Hessian{'s' * (hessians != 1)}" if hessians else ""
+    return f"{run['gradient_evaluations']}{extra}"
+
+
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
     header = ("run", "optimizer", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
@@ -357,7 +365,7 @@ def results_table(m: Manifest) -> str:
         diverged = f"at {r['diverged_at']}" if r["diverged"] else "no"
         rows.append(
             f"| {link} | {optimizer_words(r)} | {data_words(r)} | {r['lr']:g} | {bs} "
-            f"| {r['seed']} | {r['steps_run']} | {r['gradient_evaluations']} | {slope:.3f} "
+            f"| {r['seed']} | {r['steps_run']} | {evaluations(r)} | {slope:.3f} "
             f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
             f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
         )
@@ -398,9 +406,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
                 "seed": f"{r['seed']} (typical of {r['seeds']})",
                 "median": f"{r['loss_band'][1]:.4g}",
                 "optimizer": optimizer_words(r),
-                "evaluations": str(r["gradient_evaluations"])
-                + (f" (and {r['hessian_evaluations']} Hessians)" if r["hessian_evaluations"]
-                   else ""),
+                "evaluations": evaluations(r),
             },
             "player": player_config(m, f"{slug}-fit", f"{slug}-poster", base),
             "loss": {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-loss", "png")},
