@@ -34,12 +34,12 @@
   // ---- the explorer ----------------------------------------------------------------
   // Radio buttons for the optimizer, the data, the learning rate and the batch size; the
   // runs' data is inline in the page. The choice lives in the URL's fragment
-  // (#lr=0.1&bs=16, and &opt=adam&data=moved when they are not the lesson's), so a link
+  // (#lr=0.1&bs=16, and &opt=adam&sched=cosine&data=moved when they are not the lesson's), so a link
   // reproduces it.
 
-  const KEYS = ["opt", "data", "lr", "bs"]; // also the order in which a choice is kept
-  const DEFAULTS = { opt: "sgd", data: "lesson" };
-  const NAMES = { opt: "optimizer", data: "data", lr: "lr", bs: "batch size" };
+  const KEYS = ["opt", "sched", "data", "lr", "bs"]; // also the order a choice is kept in
+  const DEFAULTS = { opt: "sgd", sched: "constant", data: "lesson" };
+  const NAMES = { opt: "optimizer", sched: "schedule", data: "data", lr: "lr", bs: "batch size" };
 
   function setupExplorer(root) {
     const runs = JSON.parse(root.querySelector("script[data-runs]").textContent);
@@ -92,7 +92,7 @@
 
     function hashOf(run) {
       let hash = "#lr=" + run.lr + "&bs=" + run.bs;
-      for (const k of ["opt", "data"]) {
+      for (const k of ["opt", "sched", "data"]) {
         if (run[k] !== DEFAULTS[k]) hash += "&" + k + "=" + run[k];
       }
       return hash;

@@ -234,12 +234,22 @@ ILL_STEPS = 200
 ILL_LRS = {"sgd": 0.05, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.1, "adam": 0.1,
            "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
 
+# Batch size 1 "will never stop jittering" at a constant rate; with a decaying one, at the
+# batch-size sweep's lr 0.1, over a longer run.
+SCHEDULE_BATCH_SIZE = 1
+SCHEDULE_STEPS = 1000
+DECAYING = ("step", "inverse", "cosine")
+
 EXPERIMENTS = make_table(
     *LESSON,
     *(Experiment(lr, optimizer=name) for name, lr in FULL_BATCH_LRS.items()),
     *(Experiment(0.1, 16, optimizer=name, seeds=STUDY_SEEDS) for name in MINI_BATCH_OPTIMIZERS),
     *(Experiment(lr, steps=ILL_STEPS, optimizer=name, data=ILL) for name, lr in ILL_LRS.items()),
     Experiment(ILL_LRS["sgd"], steps=ILL_STEPS, data=CENTRED),
+    *(
+        Experiment(0.1, SCHEDULE_BATCH_SIZE, steps=SCHEDULE_STEPS, schedule=s, seeds=STUDY_SEEDS)
+        for s in DECAYING
+    ),
 )
 # --8<-- [end:table]
 
@@ -338,10 +348,6 @@ def conditioning_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     descent on the same points with x centred."""
     ill = [e for e in ill_runs(table) if e.optimizer in CONDITIONING_OPTIMIZERS]
     return (*ill, *(e for e in table if e.data == CENTRED and e.optimizer == "sgd"))
-
-
-SCHEDULE_BATCH_SIZE = 1  # "will never stop jittering": the schedules are compared here ...
-SCHEDULE_STEPS = 1000  # ... over this many updates
 
 
 def schedule_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:

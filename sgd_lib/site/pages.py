@@ -19,7 +19,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from sgd_lib.site.manifest import load
 from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.pictures.theme import THEMES
-from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 from sgd_lib.pictures.words import run_label
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
@@ -103,6 +103,10 @@ def data_words(run: dict) -> str:
     if run["centred"]:
         return f"x moved by {run['x_shift']:g}, then centred"
     return f"x moved by {run['x_shift']:g}" if run["x_shift"] else "the lesson's data"
+
+
+def schedule_words(name: str) -> str:
+    return "constant" if name == "constant" else f"{name} decay"
 
 
 def optimizer_words(run: dict) -> str:
@@ -349,12 +353,12 @@ def evaluations(run: dict) -> str:
 
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
-    header = ("run", "optimizer", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
+    header = ("run", "optimizer", "schedule", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
               "slope", "intercept", "MSE", "distance", "diverged", "seeds", "median MSE",
               "diverged of seeds")  # fmt: skip
     rows = [
         "| " + " | ".join(header) + " |",
-        "| --- " * 3 + "| ---: " * 9 + "| --- " + "| ---: " * 3 + "|",
+        "| --- " * 4 + "| ---: " * 9 + "| --- " + "| ---: " * 3 + "|",
     ]
     for slug in m.table:
         r = m.run(slug)
@@ -364,7 +368,8 @@ def results_table(m: Manifest) -> str:
         slope, intercept = r["params"]
         diverged = f"at {r['diverged_at']}" if r["diverged"] else "no"
         rows.append(
-            f"| {link} | {optimizer_words(r)} | {data_words(r)} | {r['lr']:g} | {bs} "
+            f"| {link} | {optimizer_words(r)} | {schedule_words(r['schedule'])} "
+            f"| {data_words(r)} | {r['lr']:g} | {bs} "
             f"| {r['seed']} | {r['steps_run']} | {evaluations(r)} | {slope:.3f} "
             f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
             f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
@@ -378,6 +383,7 @@ def explorer_hash(run: dict) -> str:
     when they are not the lesson's (so the lesson's links stay as they always were)."""
     bs = "full" if run["batch_size"] is None else run["batch_size"]
     extra = "" if run["optimizer"] == "sgd" else f"&opt={run['optimizer']}"
+    extra += "" if run["schedule"] == "constant" else f"&sched={run['schedule']}"
     extra += "" if data_key(run) == "lesson" else f"&data={data_key(run)}"
     return f"lr={run['lr']:g}&bs={bs}{extra}"
 
@@ -393,6 +399,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             "lr": f"{r['lr']:g}",
             "bs": "full" if r["batch_size"] is None else str(r["batch_size"]),
             "opt": r["optimizer"],
+            "sched": r["schedule"],
             "data": data_key(r),
             "describe": describe(r),
             "alt": alt_text(r),
@@ -412,6 +419,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             "loss": {t: f"{base}assets/{e['name']}" for t, e in m.variants(f"{slug}-loss", "png")},
         })  # fmt: skip
     opts = [name for name in OPTIMIZERS if any(r["opt"] == name for r in runs)]
+    scheds = [name for name in SCHEDULES if any(r["sched"] == name for r in runs)]
     datas = [k for k in ("lesson", "moved", "centred") if any(r["data"] == k for r in runs)]
     data_names = {r["data"]: data_words(m.run(r["slug"])) for r in runs}
     lrs = sorted({r["lr"] for r in runs}, key=float)
@@ -444,6 +452,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
         f'<script type="application/json" data-runs>{data}</script>'
         '<form class="sgd-explorer__controls" aria-label="Choose a run">'
         + radios("opt", "Optimizer", opts, lambda v: OPTIMIZERS[v].title)
+        + radios("sched", "Learning-rate schedule", scheds, schedule_words)
         + radios("data", "Data", datas, lambda v: data_names[v])
         + radios("lr", "Learning rate", lrs, lambda v: v)
         + radios("bs", "Batch size", sizes, lambda v: "full batch" if v == "full" else v)
