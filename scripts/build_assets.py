@@ -29,7 +29,8 @@ def parse(argv: list[str] | None):
     parser.add_argument("--jobs", default=str(cpus()), help="worker processes (at most the CPUs)")
     parser.add_argument("--force", action="store_true", help="render everything again")
     parser.add_argument("--no-wait", action="store_true", help="refuse if DIR is busy")
-    parser.add_argument("--only", nargs="+", metavar="SLUG", help="only these figures")
+    parser.add_argument("--only", nargs="+", metavar="SLUG",
+                        help="one or more experiments' slugs or shared figures' names")  # fmt: skip
     args, extra = parser.parse_known_args(argv)
     parser.reject(extra)
     jobs = whole(args.jobs)
@@ -51,6 +52,8 @@ def parse(argv: list[str] | None):
 
 def unwritable(out: Path) -> str | None:
     """Why `out` cannot be the output directory, or None; creates nothing."""
+    if out.is_symlink() and not out.exists():
+        return f"is a link to {os.readlink(out)!r}, which does not exist; give a directory"
     probe = out
     while not probe.exists():
         if probe.parent == probe:
@@ -75,7 +78,7 @@ def make_dir(out: Path) -> str | None:
         check_writable(out)
     except OSError as e:
         for path in made:  # innermost first: leave no trace
-            if path.is_dir():
+            with contextlib.suppress(OSError):  # (a name too long cannot even be asked about)
                 path.rmdir()
         return f"cannot create it or write there: {e.strerror or e}"
     return None

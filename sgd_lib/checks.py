@@ -61,6 +61,12 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
+        # argparse's own messages ("argument --betas: expected 2 arguments") name the option
+        # but not what it takes: its help says that.
+        found = re.match(r"argument (--[\w-]+)(?:/\S+)?: expected", message)
+        action = found and self._option_string_actions.get(found[1])
+        if action and action.help:
+            message += f" ({found[1]}: {action.help})"
         self.exit(2, f"{self.prog}: error: {message}\n")
 
     def parse_known_args(self, args=None, namespace=None):
@@ -104,11 +110,39 @@ def _stop(signum, frame):
     raise KeyboardInterrupt if signum == signal.SIGINT else Stopped
 
 
+class _Named:
+    """A stream whose failures name it ("standard output: No space left on device"): an
+    OSError from a write or a flush carries no file name of its own."""
+
+    def __init__(self, stream, name: str):
+        self._stream, self._name = stream, name
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self._stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, self._name) from None
+
+    def write(self, text: str) -> int:
+        return self._call("write", text)
+
+    def flush(self) -> None:
+        return self._call("flush")
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def run_command(prog: str, main: Callable[[], int]) -> int:
     """Run a command's `main` as Unix tools end: Ctrl-C or SIGTERM stops it with one line
     (status 130 or 143), a closed pipe ends it quietly, and a failure of the system (disk
     full, permission lost) is one line naming the path and the reason (status 1)."""
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    stdout = sys.stdout
+    if stdout is not None:  # None when started with stdout closed
+        sys.stdout = _Named(stdout, "standard output")
     for s, handler in before.items():
         if handler is not signal.SIG_IGN:  # what started us may have asked us to ignore it
             signal.signal(s, _stop)
@@ -134,6 +168,10 @@ def run_command(prog: str, main: Callable[[], int]) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"{prog}: error: {where}{reason}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print(f"{prog}: error: out of memory", file=sys.stderr)
+        return 1
     finally:
+        sys.stdout = stdout
         for s, handler in before.items():
             signal.signal(s, handler)

@@ -94,11 +94,20 @@ def _print_run(h: History, ols: list[float]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     top, run = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-") and argv[0] != "train":
+        top.error(f"the command must be train, got {argv[0]!r}")
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        top.error(f"the command comes first: train {' '.join(argv)}")
     args, extra = top.parse_known_args(argv)
     if args.command is None:
         top.error("a command is required: train (python -m sgd_lib train --help)")
     run.reject(extra)
     experiment = _experiment(args, run)
+    if sys.stdout is None:  # started with stdout closed (`>&-`): the result would be lost
+        print("python -m sgd_lib: error: standard output is closed; nowhere to write the result",
+              file=sys.stderr)  # fmt: skip
+        return 1
     data = make_data(experiment.data)
     h = train(data, experiment)
     if args.json:

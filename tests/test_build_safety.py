@@ -430,15 +430,19 @@ def load_script():
     return module
 
 
-def inject(monkeypatch, err: int, stage: str, manifest_after: int | None = None) -> None:
+def inject(monkeypatch, err: int, stage: str, manifest_after: int | None = None,
+           everything: bool = False) -> None:  # fmt: skip
     """Make the system refuse, with `err` at `stage`, every write of a figure; or with
-    `manifest_after`, every write of the manifest after that many."""
+    `manifest_after`, every write of the manifest after that many; or with `everything`,
+    every write at all (a disk that stays full)."""
     manifests = []
 
     def refused(name: str) -> bool:
         tmp = TMP_NAME.fullmatch(Path(name).name)
         if not tmp:
             return False
+        if everything:
+            return True
         if tmp["name"] != MANIFEST:
             return manifest_after is None
         manifests.append(name)
@@ -544,6 +548,21 @@ def test_a_manifest_that_cannot_be_written_never_vouches_for_replaced_bytes(
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_disk_that_stays_full_is_told_by_its_first_refusal(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "assets"
+    load_script()
+    inject(monkeypatch, errno.ENOSPC, "write", everything=True)
+    status = run_in_process(["--out", str(out), "--only", "data", "--jobs", "1"])
+    monkeypatch.undo()
+    _, stderr = capsys.readouterr()
+    # A cold build's first write is a figure's: the manifest, refused on the way out too,
+    # does not hide that failure behind its own.
+    first = out / f"data-{THEMES[0].name}.png"
+    assert status == 1 and stderr == f"build_assets.py: error: {first}: " \
+        f"{os.strerror(errno.ENOSPC)}\n"  # fmt: skip
+    assert list(out.iterdir()) == []  # nothing half-written, no temporary file
+
+
 def test_writes_go_to_the_locked_directory_even_if_its_name_is_swapped(tmp_path):
     out, moved, elsewhere = tmp_path / "assets", tmp_path / "moved", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -571,6 +590,73 @@ def test_a_worker_that_dies_is_one_line_and_what_finished_is_kept(tmp_path, clea
     assert re.fullmatch(said + r"the manifest lists what was finished\n", stderr), stderr
     assert wait_until_gone(workers, 5) == set()
     assert_vouched(out)
+
+
+# What a worker's (or the one process's) rendering meets: injected into every process of
+# the build through sitecustomize, which Python imports at start-up from PYTHONPATH.
+SITECUSTOMIZE = """
+import errno, os
+from sgd_lib.site import assets
+
+_render = assets.render_job
+
+
+def failing(task):
+    if task[0].slug == os.environ["SGD_FAIL_SLUG"]:
+        kind = os.environ["SGD_FAIL"]
+        if kind == "memory":
+            raise MemoryError
+        if kind == "torch":  # what torch's allocator raises
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+                               "can't allocate memory: you tried to allocate 1024 bytes.")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/some/cache/file")
+    return _render(task)
+
+
+assets.render_job = failing
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("memory", "out of memory"),
+        ("torch", "out of memory"),
+        ("oserror", "/some/cache/file: No space left on device"),
+    ],
+)
+def test_a_failure_of_the_system_while_rendering_is_one_line_naming_the_figure(
+    tmp_path, jobs, kind, reason
+):
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "inject"), "SGD_FAIL": kind,
+           "SGD_FAIL_SLUG": "guess"}  # fmt: skip
+    out = tmp_path / "assets"
+    done = run_script("--out", str(out), "--only", "data", "guess", "--jobs", jobs, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == f"build_assets.py: error: {reason}, rendering guess; the manifest " \
+        "lists what was finished\n"  # fmt: skip
+    vouched = assert_vouched(out)
+    assert not any(name.startswith("guess") for name in vouched)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_out_whose_name_is_too_long_is_refused_and_nothing_is_made(tmp_path):
+    out = tmp_path / "a" / "b" / ("c" * 300)
+    done = run_script("--out", str(out), "--only", "data")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "File name too long" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # neither a/ nor a/b/ is left behind
+
+
+def test_an_out_that_is_a_dangling_link_says_so(tmp_path):
+    (tmp_path / "out").symlink_to(tmp_path / "nowhere" / "deep")
+    done = run_script("--out", str(tmp_path / "out"), "--only", "data")
+    assert done.returncode == 2
+    assert "which does not exist; give a directory" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path):

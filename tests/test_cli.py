@@ -111,7 +111,13 @@ BAD = [
         "each from 0 up to (not including) 1, got '0.9 1'",
     ),
     (["--lr", "0.1", "--optimizer", "adam", "--betas", "-0.1", "0.9"], "--betas", "from 0 up"),
-    (["--lr", "0.1", "--optimizer", "adam", "--betas", "0.9"], "--betas", "expected 2 arguments"),
+    (
+        ["--lr", "0.1", "--optimizer", "adam", "--betas", "0.9"],
+        "--betas",
+        "expected 2 arguments (--betas: two numbers, each from 0 up to",
+    ),
+    (["--lr"], "--lr", "expected one argument (--lr: learning rate, > 0"),
+    (["--lr", "--", "0.1"], "--lr", "expected one argument (--lr: learning rate, > 0"),
     (["--lr", "0.1", "--optimizer", "momentum", "--momentum", "1"], "--momentum", "up to (not"),
     (["--lr", "0.1", "--optimizer", "rmsprop", "--alpha", "nan"], "--alpha", "got 'nan'"),
     (["--lr", "0.1", "--optimizer", "rmsprop", "--eps", "0"], "--eps", "greater than 0"),
@@ -155,6 +161,18 @@ def test_bad_input_is_one_clear_line_and_status_2(capsys, args, option, allowed)
     assert err.count("\n") == 1, err
     assert option in err and allowed in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--lr", "0.1"], "the command comes first: train --lr 0.1"),
+        (["trian", "--lr", "0.1"], "the command must be train, got 'trian'"),
+    ],
+)
+def test_a_command_out_of_place_is_one_line(capsys, argv, says):
+    status, out, err = run_main(capsys, *argv)
+    assert status == 2 and out == "" and err == f"python -m sgd_lib: error: {says}\n"
 
 
 def test_the_largest_seed_is_a_seed(capsys):
@@ -215,10 +233,20 @@ def test_ctrl_c_while_torch_loads_is_one_line_too(after):
     assert (run.returncode, out, err) == (130, "", "python -m sgd_lib: interrupted (SIGINT)\n")
 
 
-def test_a_closed_stdout_and_optimised_python_are_no_crash():
+def test_a_closed_or_full_stdout_is_one_line_and_optimised_python_no_crash():
+    # The result is what the command is for: with nowhere to write it, it fails, as a Unix
+    # tool does (`ls >&-`), naming where it could not write.
     closed = subprocess.run([*TRAIN, "--steps", "3", "--json"], preexec_fn=lambda: os.close(1),
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
-    assert closed.stderr == "" and closed.returncode == 0
+    assert closed.returncode == 1 and closed.stderr == (
+        "python -m sgd_lib: error: standard output is closed; nowhere to write the result\n"
+    )
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*TRAIN, "--steps", "3"], stdout=full, stderr=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    assert done.returncode == 1 and done.stderr == (
+        "python -m sgd_lib: error: standard output: No space left on device\n"
+    )
     optimised = subprocess.run([sys.executable, "-OO", *TRAIN[1:], "--steps", "3"],
                                capture_output=True, text=True)  # fmt: skip
     assert optimised.returncode == 0 and optimised.stderr == ""

@@ -192,12 +192,28 @@ def test_num_fills_a_number_from_the_run(manifest):
         ),
         ("{{ grid guess }}", "no shared figure 'guess' that draws runs"),
         ("{{ }}", "unknown command; use one of num"),
-        ('{{ fig "unclosed }}', "No closing quotation"),
+        ('{{ fig "unclosed }}', "No closing quotation; close every quoted argument, as in"),
+        ("{{ num gd-lr0.1 loss .4g }", "'{{ num gd-lr0.1 loss .4g }' is not a whole placeholder"),
+        ("a\nb {{ num gd-lr0.1\nloss }}", "line 2: '{{ num gd-lr0.1' is not a whole placeholder"),
+        ("{{ num gd-lr0.1 params.-1 }}", "no field 'params.-1'"),
     ],
 )
 def test_a_bad_placeholder_is_refused_by_name(manifest, text, says):
     with pytest.raises(PageError, match=re.escape(says)):
         expand(text, manifest)
+
+
+def test_every_command_left_open_is_refused(manifest):
+    from sgd_lib.site.pages import COMMANDS
+
+    with pytest.raises(PageError, match="unknown command; use one of") as known:
+        expand("{{ frobnicate }}", manifest)
+    assert known.value.args[0].endswith("use one of " + ", ".join(COMMANDS))
+    for command in COMMANDS:
+        with pytest.raises(PageError, match="is not a whole placeholder"):
+            expand(f"text {{{{ {command} gd-lr0.1 loss }}\nmore", manifest)
+    # TeX's own braces are left alone: \frac{\partial L}{\partial a}} has a "}}"
+    assert expand("\\frac{1}{\\partial a}} {{ num gd-lr0.1 steps }}", manifest).endswith("} 100")
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ This module imports neither torch nor matplotlib until a job has to run: a build
 nothing to do finishes in well under a second.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -33,7 +34,7 @@ from sgd_lib.pictures.figures import FIGURES, Job, plan
 from sgd_lib.site.manifest import dump, parse
 from sgd_lib.site.outdir import MANIFEST, OutDir, digest
 from sgd_lib.pictures.theme import THEMES
-from sgd_lib.site.workers import run_parallel
+from sgd_lib.site.workers import WorkerDied, run_parallel, system_failure
 
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and encodes
 PACKAGE = Path(__file__).parents[1]
@@ -169,6 +170,15 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
     # written, if it got there whole.
     entries, new, runs, facts = dict(known), {}, dict(known_runs), dict(known_facts)
     removed: list[str] = []
+
+    def finish() -> None:  # the manifest, however the build ends
+        kept_runs, kept_facts = runs, facts
+        if only is None:
+            kept_runs = {slug: r for slug, r in runs.items() if slug in keys}
+            kept_facts = {slug: f for slug, f in facts.items() if slug in keys}
+        _write_manifest(disk, _vouched(disk, entries, new), kept_runs, kept_facts, layout,
+                        check=True)  # fmt: skip
+
     try:
         tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
         results = _results(tasks, min(jobs, cpus(), len(stale)))
@@ -194,11 +204,13 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
             # Again, the manifest stops listing files before they go.
             _write_manifest(disk, _vouched(disk, entries, new, skip=set(gone)), runs, facts, layout)
             removed = _prune(disk, entries, gone)
-    finally:
-        if only is None:
-            runs = {slug: r for slug, r in runs.items() if slug in keys}
-            facts = {slug: f for slug, f in facts.items() if slug in keys}
-        _write_manifest(disk, _vouched(disk, entries, new), runs, facts, layout, check=True)
+    except BaseException:
+        # If writing the manifest fails too (the disk still full), the last one written
+        # stands, and it is true: the first failure is the one to tell.
+        with contextlib.suppress(OSError):
+            finish()
+        raise
+    finish()
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
     return Report(rendered, sorted(fresh), removed, seconds, distrusted)
@@ -256,7 +268,13 @@ def _results(tasks: list[tuple[Job, str]], workers: int) -> Iterator:
 
 def _held(work: Callable, task):
     with signals_held():
-        return work(task)
+        try:
+            return work(task)
+        except Exception as e:  # the system's failure is one line, as from a worker
+            reason = system_failure(e)
+            if reason is None:
+                raise
+            raise WorkerDied(f"{reason}, rendering {task[0].slug}") from None
 
 
 def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict, list[bytes]]:

@@ -139,8 +139,12 @@ class OutDir:
             for entry in entries:
                 match = TMP_NAME.fullmatch(entry.name)
                 if match and is_ours(match["name"]) and entry.is_file(follow_symlinks=False):
-                    with contextlib.suppress(FileNotFoundError):
+                    try:
                         os.unlink(entry.name, dir_fd=self.fd)
+                    except FileNotFoundError:
+                        pass
+                    except OSError as e:
+                        raise _failure(e, self.path / entry.name) from None
 
 
 def read_regular(path: Path | str, dir_fd: int | None = None) -> bytes | None:

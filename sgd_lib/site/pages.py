@@ -128,6 +128,8 @@ def field(run: dict, path: str):
     value = run
     for part in path.split("."):
         try:
+            if isinstance(value, list) and not re.fullmatch(r"\d+", part, re.ASCII):
+                raise ValueError  # an element by its index from 0: no "-1"
             value = value[int(part)] if isinstance(value, list) else value[part]
         except (KeyError, IndexError, ValueError, TypeError):
             known = ", ".join(run)
@@ -526,7 +528,8 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
         try:
             command, *args = shlex.split(match.group(1)) or [""]
         except ValueError as e:
-            raise PageError(f"{match.group(0)!r}: {e}") from None
+            raise PageError(f"{match.group(0)!r}: {e}; close every quoted argument, as in "
+                            '{{ fig NAME "alt text" }}') from None  # fmt: skip
         commands = {
             "num": lambda slug, field_, format_=DEFAULT_FORMAT: number(
                 field(m.run(slug), field_), format_
@@ -565,7 +568,27 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
         except PageError as e:
             raise PageError(f"{match.group(0)!r}: {e}") from None
 
+    _unclosed(markdown)
     return PLACEHOLDER.sub(one, markdown)
+
+
+COMMANDS = ("num", "fact", "fig", "anim", "linked", "grid", "sweep", "results", "explorer",
+            "overview")  # fmt: skip
+# "{{" and a command's name, left over once the whole placeholders are taken out: one that
+# was never closed on its line. (TeX may write "{{" or "}}" of its own.)
+_OPENED = re.compile(r"\{\{\s*(?:" + "|".join(COMMANDS) + r")\b")
+
+
+def _unclosed(markdown: str) -> None:
+    """Refuse a placeholder that is not closed on its own line: it would reach the page as
+    it is."""
+    rest = PLACEHOLDER.sub(lambda match: " " * len(match.group(0)), markdown)
+    found = _OPENED.search(rest)
+    if found:
+        line = markdown.count("\n", 0, found.start()) + 1
+        text = markdown[found.start() : found.start() + 40].split("\n")[0]
+        raise PageError(f"line {line}: {text!r} is not a whole placeholder; write "
+                        "{{ command args }} on one line")  # fmt: skip
 
 
 def _usage(command) -> str:

@@ -21,7 +21,20 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class WorkerDied(RuntimeError):
-    """A worker ended without answering (killed by the system, out of memory, ...)."""
+    """A worker ended without answering (killed by the system, out of memory, ...), or the
+    system failed it: its message is one line, naming the task and the reason."""
+
+
+def system_failure(e: BaseException) -> str | None:
+    """The system's reason for `e` in a few words, if the system caused it (memory, files);
+    None for anything else, which is a bug and keeps its traceback."""
+    if isinstance(e, MemoryError) or (isinstance(e, RuntimeError)
+                                      and "can't allocate memory" in str(e)):  # torch's  # fmt: skip
+        return "out of memory"
+    if isinstance(e, OSError):
+        where = f"{e.filename}: " if e.filename else ""
+        return where + (e.strerror or str(e))
+    return None
 
 
 def _die_with(parent: int) -> None:
@@ -50,8 +63,8 @@ def _serve(conn, parent: int, work: Callable) -> None:
     for task in iter(conn.recv, None):
         try:
             conn.send((True, work(task)))
-        except Exception:
-            conn.send((False, traceback.format_exc()))
+        except Exception as e:
+            conn.send((False, (system_failure(e), traceback.format_exc())))
 
 
 def _start(ctx, work: Callable):
@@ -99,7 +112,10 @@ def run_parallel(
                         f"a worker died ({_how(process.exitcode)}) on {label(task)}"
                     ) from None
                 if not ok:
-                    raise RuntimeError(f"a worker failed on {label(task)}:\n{value}")
+                    reason, trace = value
+                    if reason:
+                        raise WorkerDied(f"{reason}, rendering {label(task)}")
+                    raise RuntimeError(f"a worker failed on {label(task)}:\n{trace}")
                 if todo:
                     busy[conn] = (process, todo.pop())
                     conn.send(busy[conn][1])
