@@ -355,12 +355,12 @@ def evaluations(run: dict) -> str:
 
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
-    header = ("run", "optimizer", "schedule", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
+    header = ("run", "optimizer", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
               "slope", "intercept", "MSE", "distance", "diverged", "seeds", "median MSE",
               "diverged of seeds")  # fmt: skip
     rows = [
         "| " + " | ".join(header) + " |",
-        "| --- " * 4 + "| ---: " * 9 + "| --- " + "| ---: " * 3 + "|",
+        "| --- " * 3 + "| ---: " * 9 + "| --- " + "| ---: " * 3 + "|",
     ]
     for slug in m.table:
         r = m.run(slug)
@@ -369,9 +369,9 @@ def results_table(m: Manifest) -> str:
         bs = "all" if r["batch_size"] is None else r["batch_size"]
         slope, intercept = r["params"]
         diverged = f"at {r['diverged_at']}" if r["diverged"] else "no"
+        decay = "" if r["schedule"] == "constant" else f", {schedule_words(r['schedule'])}"
         rows.append(
-            f"| {link} | {optimizer_words(r)} | {schedule_words(r['schedule'])} "
-            f"| {data_words(r)} | {r['lr']:g} | {bs} "
+            f"| {link} | {optimizer_words(r)}{decay} | {data_words(r)} | {r['lr']:g} | {bs} "
             f"| {r['seed']} | {r['steps_run']} | {evaluations(r)} | {slope:.3f} "
             f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
             f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
