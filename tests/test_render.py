@@ -198,3 +198,19 @@ def test_a_recoloured_gif_is_the_same_frames_in_the_new_palette(sgd, data):
     frames, _, _ = decode(payload)
     for got, want in zip(frames, shown(dark), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_jobs_animations_are_each_drawn_once_for_every_scheme(monkeypatch):
+    from sgd_lib.pictures import draw
+    from sgd_lib.pictures.figures import plan
+    from sgd_lib.pictures.render_job import render
+
+    drawn = []
+    for name in ("animate_fit", "animate_thumb"):
+        real = getattr(draw, name)
+        monkeypatch.setattr(draw, name, lambda *a, _real=real, _name=name: drawn.append(_name)
+                            or _real(*a))  # fmt: skip
+    job = next(j for j in plan() if j.slug == "lr0.1-bs16")
+    files, _ = render(job)
+    assert sorted(drawn) == ["animate_fit", "animate_thumb"]
+    assert len(files) == len(job.files())  # and still every file of every scheme

@@ -31,7 +31,8 @@ _DRAWN: dict[tuple, tuple[Animation, Encoded]] = {}
 def animation_files(job: Job, kind: str, make, theme, runs) -> list[Encoded]:
     """The GIF, then the poster (the last frame), of the animation `make(theme)` draws."""
     if (job, kind) not in _DRAWN:
-        _DRAWN.clear()  # a job's themes are drawn one after another: one job's worth is kept
+        for key in [key for key in _DRAWN if key[0] != job]:  # a job's themes are drawn one
+            del _DRAWN[key]  # after another: only the job's own animations are kept
         animation = make(THEMES[0])
         _DRAWN[job, kind] = animation, gif(animation, runs)
     animation, first = _DRAWN[job, kind]
