@@ -52,8 +52,18 @@ def parse(argv: list[str] | None):
 
 def unwritable(out: Path) -> str | None:
     """Why `out` cannot be the output directory, or None; creates nothing."""
-    if out.is_symlink() and not out.exists():
-        return f"is a link to {os.readlink(out)!r}, which does not exist; give a directory"
+    try:
+        return _unwritable(out)
+    except OSError as e:  # a name too long, say: the system cannot even look it up
+        return f"{e.strerror or e}; give a directory the file system can hold"
+
+
+def _unwritable(out: Path) -> str | None:
+    for path in (out, *out.parents):
+        if path.is_symlink() and not path.exists():
+            where = "is" if path == out else f"is inside {str(path)!r}, which is"
+            return (f"{where} a link to {os.readlink(path)!r}, which leads to no directory; "
+                    "give a directory")  # fmt: skip
     probe = out
     while not probe.exists():
         if probe.parent == probe:

@@ -64,8 +64,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         notebook = json.loads(markdown)
         page.meta["description"] = notebook["metadata"].get("description")
     base = "../" * page.file.src_uri.count("/")  # from the page up to docs/
+    # Lines are counted in the page's file, front matter included.
+    source = Path(page.file.abs_src_path).read_text(encoding="utf-8")
+    first_line = source[: source.find(markdown)].count("\n") + 1 if markdown in source else 1
     try:
-        return expand(markdown, _manifest, base)
+        return expand(markdown, _manifest, base, first_line)
     except PageError as e:
         raise PluginError(f"{page.file.src_uri}: {e}") from None
 

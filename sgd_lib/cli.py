@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and not argv[0].startswith("-") and argv[0] != "train":
         top.error(f"the command must be train, got {argv[0]!r}")
     if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
-        top.error(f"the command comes first: train {' '.join(argv)}")
+        rest = [a for a in argv if a not in ("train", "--")]
+        top.error(f"the command comes first: train {' '.join(rest)}")
     args, extra = top.parse_known_args(argv)
     if args.command is None:
         top.error("a command is required: train (python -m sgd_lib train --help)")

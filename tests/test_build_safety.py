@@ -643,19 +643,36 @@ def test_a_failure_of_the_system_while_rendering_is_one_line_naming_the_figure(
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_an_out_whose_name_is_too_long_is_refused_and_nothing_is_made(tmp_path):
-    out = tmp_path / "a" / "b" / ("c" * 300)
+@pytest.mark.parametrize("where", ["a/b/LONG", "LONG", "there/LONG/x"])
+def test_an_out_whose_name_is_too_long_is_refused_and_nothing_is_made(tmp_path, where):
+    (tmp_path / "there").mkdir()
+    out = tmp_path / where.replace("LONG", "c" * 300)
     done = run_script("--out", str(out), "--only", "data")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "File name too long" in done.stderr and "Traceback" not in done.stderr
-    assert list(tmp_path.iterdir()) == []  # neither a/ nor a/b/ is left behind
+    # neither a/ nor a/b/ is left behind, nor anything in there/
+    assert [p.name for p in tmp_path.rglob("*")] == ["there"]
 
 
-def test_an_out_that_is_a_dangling_link_says_so(tmp_path):
+def test_reading_a_small_file_does_not_ask_for_the_read_limit(tmp_path):
+    import tracemalloc
+
+    (tmp_path / "small").write_bytes(b"{}")
+    tracemalloc.start()
+    try:
+        assert outdir.read_regular(tmp_path / "small") == b"{}"
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20  # under memory pressure, each manifest read asked for 64 MiB
+
+
+@pytest.mark.parametrize("under", ["", "sub", "sub/deeper"])
+def test_an_out_that_is_or_is_inside_a_dangling_link_says_so(tmp_path, under):
     (tmp_path / "out").symlink_to(tmp_path / "nowhere" / "deep")
-    done = run_script("--out", str(tmp_path / "out"), "--only", "data")
-    assert done.returncode == 2
-    assert "which does not exist; give a directory" in done.stderr, done.stderr
+    done = run_script("--out", str(tmp_path / "out" / under), "--only", "data")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "a link to" in done.stderr and "which leads to no directory" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

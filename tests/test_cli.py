@@ -168,6 +168,7 @@ def test_bad_input_is_one_clear_line_and_status_2(capsys, args, option, allowed)
     [
         (["--lr", "0.1"], "the command comes first: train --lr 0.1"),
         (["trian", "--lr", "0.1"], "the command must be train, got 'trian'"),
+        (["--lr", "0.1", "train"], "the command comes first: train --lr 0.1"),
     ],
 )
 def test_a_command_out_of_place_is_one_line(capsys, argv, says):

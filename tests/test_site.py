@@ -196,11 +196,17 @@ def test_num_fills_a_number_from_the_run(manifest):
         ("{{ num gd-lr0.1 loss .4g }", "'{{ num gd-lr0.1 loss .4g }' is not a whole placeholder"),
         ("a\nb {{ num gd-lr0.1\nloss }}", "line 2: '{{ num gd-lr0.1' is not a whole placeholder"),
         ("{{ num gd-lr0.1 params.-1 }}", "no field 'params.-1'"),
+        ("{{ nmu gd-lr0.1 loss .4g }", "'{{ nmu gd-lr0.1 loss .4g }' is not a whole placeholder"),
     ],
 )
 def test_a_bad_placeholder_is_refused_by_name(manifest, text, says):
     with pytest.raises(PageError, match=re.escape(says)):
         expand(text, manifest)
+
+
+def test_a_placeholder_left_open_is_found_by_its_line_in_the_file(manifest):
+    with pytest.raises(PageError, match=re.escape("line 7: '{{ num gd-lr0.1' is not")):
+        expand("text\n\n{{ num gd-lr0.1\nloss }}", manifest, first_line=5)
 
 
 def test_every_command_left_open_is_refused(manifest):
@@ -236,6 +242,21 @@ def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path, placeholder,
     done = mkdocs_build(config, tmp_path / "site")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert f"index.md: {placeholder!r}: {says}" in done.stderr
+
+
+def test_a_placeholder_left_open_fails_the_site_build_at_its_line(site_dir, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # Front matter: MkDocs hands the hook the page without it, and the line is the file's.
+    (docs / "index.md").write_text('---\ndescription: "x"\n---\n\n# x\n\n{{ num gd-lr0.1 loss }\n')
+    (docs / "assets").symlink_to(ROOT / "docs" / "assets")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
+    )
+    done = mkdocs_build(config, tmp_path / "site")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "index.md: line 7: '{{ num gd-lr0.1 loss }' is not a whole placeholder" in done.stderr
 
 
 def test_a_manifest_the_pages_cannot_believe_is_one_clear_error(tmp_path):

@@ -207,7 +207,7 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
     except BaseException:
         # If writing the manifest fails too (the disk still full), the last one written
         # stands, and it is true: the first failure is the one to tell.
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, MemoryError):
             finish()
         raise
     finish()

@@ -159,7 +159,7 @@ def read_regular(path: Path | str, dir_fd: int | None = None) -> bytes | None:
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as f:
-        return f.read(READ_LIMIT + 1)
+        return f.read(info.st_size + 1)  # what is there (asking for READ_LIMIT allocates it)
 
 
 def check_writable(path: Path) -> None:

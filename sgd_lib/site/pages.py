@@ -517,10 +517,11 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
 # ---- the placeholder language ----------------------------------------------------
 
 
-def expand(markdown: str, m: Manifest, base: str = "") -> str:
+def expand(markdown: str, m: Manifest, base: str = "", first_line: int = 1) -> str:
     """Replace every `{{ command args }}` in a page; `base` leads from the page to docs/.
     The page's first figure, if it comes within EAGER_CHARS of the top, is in view as the
-    page opens: it is fetched at once and first, every other one when it nears the view."""
+    page opens: it is fetched at once and first, every other one when it nears the view.
+    `first_line`: the line of the page's file where `markdown` begins (after front matter)."""
     first_figure = True
 
     def one(match: re.Match) -> str:
@@ -568,24 +569,24 @@ def expand(markdown: str, m: Manifest, base: str = "") -> str:
         except PageError as e:
             raise PageError(f"{match.group(0)!r}: {e}") from None
 
-    _unclosed(markdown)
+    _unclosed(markdown, first_line)
     return PLACEHOLDER.sub(one, markdown)
 
 
 COMMANDS = ("num", "fact", "fig", "anim", "linked", "grid", "sweep", "results", "explorer",
             "overview")  # fmt: skip
-# "{{" and a command's name, left over once the whole placeholders are taken out: one that
-# was never closed on its line. (TeX may write "{{" or "}}" of its own.)
-_OPENED = re.compile(r"\{\{\s*(?:" + "|".join(COMMANDS) + r")\b")
+# "{{" and a word, left over once the whole placeholders are taken out: a placeholder that
+# was never closed on its line. (TeX may write "}}" of its own.)
+_OPENED = re.compile(r"\{\{\s*\w")
 
 
-def _unclosed(markdown: str) -> None:
+def _unclosed(markdown: str, first_line: int = 1) -> None:
     """Refuse a placeholder that is not closed on its own line: it would reach the page as
     it is."""
     rest = PLACEHOLDER.sub(lambda match: " " * len(match.group(0)), markdown)
     found = _OPENED.search(rest)
     if found:
-        line = markdown.count("\n", 0, found.start()) + 1
+        line = markdown.count("\n", 0, found.start()) + first_line
         text = markdown[found.start() : found.start() + 40].split("\n")[0]
         raise PageError(f"line {line}: {text!r} is not a whole placeholder; write "
                         "{{ command args }} on one line")  # fmt: skip

@@ -28,12 +28,13 @@ class WorkerDied(RuntimeError):
 def system_failure(e: BaseException) -> str | None:
     """The system's reason for `e` in a few words, if the system caused it (memory, files);
     None for anything else, which is a bug and keeps its traceback."""
-    if isinstance(e, MemoryError) or (isinstance(e, RuntimeError)
-                                      and "can't allocate memory" in str(e)):  # torch's  # fmt: skip
+    if isinstance(e, MemoryError) or (isinstance(e, RuntimeError)  # torch's allocators'
+                                      and ("can't allocate memory" in str(e)
+                                           or "out of memory" in str(e))):  # fmt: skip
         return "out of memory"
     if isinstance(e, OSError):
         where = f"{e.filename}: " if e.filename else ""
-        return where + (e.strerror or str(e))
+        return " ".join((where + (e.strerror or str(e))).split())  # one line
     return None
 
 
