@@ -222,6 +222,20 @@ def test_every_command_left_open_is_refused(manifest):
     assert expand("\\frac{1}{\\partial a}} {{ num gd-lr0.1 steps }}", manifest).endswith("} 100")
 
 
+def build_one_page(tmp_path, text: str):
+    """A site of one page, `text`, built with the real hooks and the real assets."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text(text)
+    # The real assets, linked in, so the hook finds a manifest and renders nothing.
+    (docs / "assets").symlink_to(ROOT / "docs" / "assets")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
+    )
+    return mkdocs_build(config, tmp_path / "site")
+
+
 @pytest.mark.parametrize(
     ("placeholder", "says"),
     [
@@ -230,31 +244,14 @@ def test_every_command_left_open_is_refused(manifest):
     ],
 )
 def test_a_bad_placeholder_fails_the_site_build(site_dir, tmp_path, placeholder, says):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "index.md").write_text(f"# x\n\n{placeholder}\n")
-    # The real assets, linked in, so the hook finds a manifest and renders nothing.
-    (docs / "assets").symlink_to(ROOT / "docs" / "assets")
-    config = tmp_path / "mkdocs.yml"
-    config.write_text(
-        f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
-    )
-    done = mkdocs_build(config, tmp_path / "site")
+    done = build_one_page(tmp_path, f"# x\n\n{placeholder}\n")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert f"index.md: {placeholder!r}: {says}" in done.stderr
 
 
 def test_a_placeholder_left_open_fails_the_site_build_at_its_line(site_dir, tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
     # Front matter: MkDocs hands the hook the page without it, and the line is the file's.
-    (docs / "index.md").write_text('---\ndescription: "x"\n---\n\n# x\n\n{{ num gd-lr0.1 loss }\n')
-    (docs / "assets").symlink_to(ROOT / "docs" / "assets")
-    config = tmp_path / "mkdocs.yml"
-    config.write_text(
-        f"site_name: t\ndocs_dir: {docs}\nhooks:\n  - {ROOT / 'scripts' / 'site_hooks.py'}\n"
-    )
-    done = mkdocs_build(config, tmp_path / "site")
+    done = build_one_page(tmp_path, '---\ndescription: "x"\n---\n\n# x\n\n{{ num gd-lr0.1 loss }\n')
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "index.md: line 7: '{{ num gd-lr0.1 loss }' is not a whole placeholder" in done.stderr
 
