@@ -66,7 +66,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     base = "../" * page.file.src_uri.count("/")  # from the page up to docs/
     # Lines are counted in the page's file, front matter included.
     source = Path(page.file.abs_src_path).read_text(encoding="utf-8")
-    first_line = source[: source.find(markdown)].count("\n") + 1 if markdown in source else 1
+    at = source.find(markdown)
+    first_line = source[:at].count("\n") + 1 if at >= 0 else 1
     try:
         return expand(markdown, _manifest, base, first_line)
     except PageError as e:

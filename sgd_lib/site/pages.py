@@ -573,8 +573,6 @@ def expand(markdown: str, m: Manifest, base: str = "", first_line: int = 1) -> s
     return PLACEHOLDER.sub(one, markdown)
 
 
-COMMANDS = ("num", "fact", "fig", "anim", "linked", "grid", "sweep", "results", "explorer",
-            "overview")  # fmt: skip
 # "{{" and a word, left over once the whole placeholders are taken out: a placeholder that
 # was never closed on its line. (TeX may write "}}" of its own.)
 _OPENED = re.compile(r"\{\{\s*\w")
