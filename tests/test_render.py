@@ -10,9 +10,16 @@ from PIL import Image, ImageDraw
 from sgd_lib import Experiment, find, train
 from sgd_lib.lesson.studies import train_many
 from sgd_lib.pictures import animate as animate_module
-from sgd_lib.pictures import canvas
+from sgd_lib.pictures import canvas, render_plots
 from sgd_lib.pictures.canvas import Headline
-from sgd_lib.pictures.encode import GIF_COLORS, gif_bytes, png_bytes, to_image
+from sgd_lib.pictures.encode import (
+    EXACT_COLORS,
+    GIF_COLORS,
+    gif_bytes,
+    png_bytes,
+    quantize_still,
+    to_image,
+)
 from sgd_lib.pictures.render_fit import (
     FIT_SIZE,
     HOLD_FIRST_MS,
@@ -115,6 +122,24 @@ def test_each_theme_draws_on_its_own_background(sgd, data, theme):
     assert tuple(first[2, 2]) == rgb(theme.bg)
     loss = np.asarray(plot_loss(sgd, theme).convert("RGB"))
     assert tuple(loss[2, 2]) == rgb(theme.bg)
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_a_still_keeps_its_flat_colours_exactly_and_the_rest_close(sgd, data, theme,
+                                                                  monkeypatch):  # fmt: skip
+    grabbed = []
+    monkeypatch.setattr(render_plots, "quantize_still",
+                        lambda image: grabbed.append(image) or quantize_still(image))  # fmt: skip
+    plot_loss(sgd, theme, train_many(data, replace(sgd.experiment, seeds=20)))
+    (image,) = grabbed
+    before = np.asarray(image).astype(int)
+    after = np.asarray(quantize_still(image).convert("RGB")).astype(int)
+    error = np.abs(after - before).max(axis=2)
+    flat = [rgb for _, rgb in sorted(image.getcolors(1 << 20), reverse=True)[:EXACT_COLORS]]
+    for color in flat:  # the background, the text, the lines: not one level off
+        where = (before == color).all(axis=2)
+        assert (error[where] == 0).all(), color
+    assert error.mean() < 0.5 and np.percentile(error, 99.9) < 40  # levels of 255
 
 
 def test_a_loss_plot_is_the_same_whatever_was_drawn_before_it(sgd, data, monkeypatch):

@@ -33,9 +33,30 @@ def make_palette(colors: list[tuple[int, int, int]]) -> Image.Image:
     return palette
 
 
+EXACT_COLORS = 16  # a still's most frequent colours, which its palette holds exactly
+
+
 def quantize_still(image: Image.Image, colors: int = 128) -> Image.Image:
-    """A still figure as a palette image: a third of the PNG bytes, no visible difference."""
-    return image.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    """A still figure as a palette image: a third of the PNG bytes, no visible difference.
+
+    A fast octree finds the palette (median cut took three times as long, and made 10% more
+    bytes), but it averages each cell's colours: the background would come out 254 where the
+    page is 255. So the figure's flat colours, its most frequent ones (background, text,
+    lines, markers), get entries of their own, and every pixel of those colours keeps it."""
+    exact = [rgb for _, rgb in sorted(image.getcolors(image.width * image.height), reverse=True)]
+    exact = exact[:EXACT_COLORS]
+    rest = colors - len(exact)
+    octree = image.quantize(rest, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    indices = np.array(octree)
+    rgb = np.asarray(image).astype(np.uint32)
+    packed = rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
+    for k, (r, g, b) in enumerate(exact):
+        indices[packed == (r << 16 | g << 8 | b)] = rest + k
+    found = octree.getpalette("RGB")[: 3 * rest]  # (fewer entries if the image has fewer colours)
+    palette = found + [0] * (3 * rest - len(found)) + [v for c in exact for v in c]
+    out = Image.fromarray(indices, mode="P")
+    out.putpalette(palette)
+    return out
 
 
 def to_indices(image: Image.Image, palette: Image.Image) -> np.ndarray:
