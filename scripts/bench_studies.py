@@ -37,15 +37,23 @@ table_only = sys.argv[4] == "table"
 settings = {e for job in plan() for e in job.runs if e.seeds > 1}
 if table_only:
     settings = {e for e in EXPERIMENTS if e.seeds > 1}
-# Shared out setting by setting, the costliest first, to the process with the least so far
-# (an update costs more with a bigger batch); within a process, longest first, so that a
-# batch size's shorter runs reuse its draws.
-def cost(e):
-    return e.steps * e.seeds * (1 + e.batch_size / 32)
+# Settings that draw the same batches (one batch size, sampler and set of seeds) stay in one
+# process: the longest run draws them and the others reuse its draws, as in a worker of the
+# asset build. These families are shared out, the costliest first, to the process with the
+# least so far. Costs, per seed and update, roughly as measured: drawing a batch grows with
+# its size, and so does an update.
+def key(e):
+    return e.batch_size, e.sampler, e.data, tuple(study_seeds(e))
+def cost(family):
+    drawn = max(e.steps for e in family) * (1 + family[0].batch_size / 16)
+    return family[0].seeds * (drawn + sum(e.steps * (2 + e.batch_size / 32) for e in family))
+families = {}
+for e in sorted(settings, key=lambda e: (-e.steps, e.slug, e.sampler, e.schedule)):
+    families.setdefault(key(e), []).append(e)
 loads = [[] for _ in range(parts)]
-for e in sorted(settings, key=lambda e: (-cost(e), e.slug, e.sampler, e.schedule)):
-    min(loads, key=lambda l: sum(map(cost, l))).append(e)
-mine = sorted(loads[part], key=lambda e: (-e.steps, e.slug, e.sampler, e.schedule))
+for family in sorted(families.values(), key=lambda f: (-cost(f), f[0].slug)):
+    min(loads, key=lambda l: sum(map(cost, l))).append(family)
+mine = [e for family in loads[part] for e in family]
 data = make_data()
 imported = time.perf_counter()
 if loop_seeds:

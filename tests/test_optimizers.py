@@ -167,13 +167,14 @@ def test_evaluations_are_counted_line_searches_included(data, name, gradients, h
 
 @pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam", "newton", "sgd"])
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
-def test_the_batched_trainer_is_the_loop_for_every_optimizer(data, name, schedule):
+def test_the_batched_trainer_is_the_loop_for_every_optimizer(data, name, schedule,
+                                                            assert_as_the_loop):  # fmt: skip
     e = Experiment(0.3 if name == "newton" else 0.05, 8, steps=40, seeds=6, optimizer=name,
                    schedule=schedule)  # fmt: skip
     many = train_many(data, e)
     for i, seed in enumerate(many.seeds):
         one = train(data, replace(e, seed=seed))
-        torch.testing.assert_close(many.params[i], one.params, atol=1e-6, rtol=0)
+        assert_as_the_loop(many.params[i], one.params)
     assert many.gradients.tolist() == [t for t in range(41)]
 
 

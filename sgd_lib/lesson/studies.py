@@ -6,12 +6,16 @@ one run each setting animates is a typical seed, chosen by SEED_RULE, never a lu
 
 `train_many` runs every seed of a setting in one tensor operation per update. It draws each
 seed's batches exactly as `training.train` does (the same generator, the same numbers, the
-same rows) and makes the same update, so seed by seed it gives the loop's parameters: a test
-holds it to that.
+same rows) and makes the same update, so seed by seed it gives the loop's parameters: tests
+hold it to that. A batch enters as two sums, x_bᵀx_b and x_bᵀy_b, taken for every update at
+once before the first: the MSE is quadratic, so they give its gradient anywhere and its
+Hessian, and an update costs the same whatever the batch size. The sums are float64 and the
+loop is float32: the two agree to the loop's rounding.
 """
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 
 from sgd_lib.lesson.data import Data
@@ -70,34 +74,73 @@ class Study:
         return int(torch.where(ends_typically, score, torch.inf).argmin())
 
 
-# Every seed's batches for this many updates are gathered from the data at once: one large
-# gather costs a fraction of GATHER small ones, and the memory stays a few MB.
-GATHER = 100
-_DRAWN: dict[tuple, torch.Tensor] = {}  # (n, batch size, seed, sampler) -> rows drawn so far
+class Summed(Batch):
+    """Every seed's batch at one update, known by its sums. The MSE is quadratic in `a`, so
+    two sums say everything an optimizer can ask of a batch: its Hessian (2/B) x_bᵀx_b and,
+    at any `a`, its gradient (2/B)(x_bᵀx_b a - x_bᵀy_b), what autograd computes for the loop.
+
+    hessian: (S, 2, 2) and pull: (S, 2), float64, the factor 2/B included."""
+
+    def __init__(self, hessian: torch.Tensor, pull: torch.Tensor):
+        self.H, self.pull = hessian, pull
+        self.gradients = 1  # the one that stands for a.grad
+        self.hessians = 0
+
+    def at(self, a: torch.Tensor) -> torch.Tensor:
+        """The batch MSE's gradient at `a` (S, 2), in `a`'s dtype; not counted."""
+        return ((self.H @ a.double().unsqueeze(-1)).squeeze(-1) - self.pull).to(a.dtype)
+
+    def gradient(self, a: torch.Tensor) -> torch.Tensor:
+        self.gradients += 1
+        return self.at(a)
+
+    def hessian(self) -> torch.Tensor:
+        self.hessians += 1
+        return self.H.float()
 
 
-def batches_for(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
-    """(steps, batch_size): the rows `train` draws for a run with this seed. The learning
-    rates of one batch size share their seeds, so what was drawn for a longer run is reused:
-    a generator gives the same numbers whether drawn n at a time or k × n at once."""
-    key = (n, batch_size, seed, sampler)
-    drawn = _DRAWN.get(key)
-    if drawn is None or len(drawn) < steps:
-        if len(_DRAWN) > 20_000:  # a few settings' worth; the build needs no more at once
-            _DRAWN.clear()
-        drawn = _DRAWN[key] = _draw(n, batch_size, steps, seed, sampler)
-    return drawn[:steps]
+_SUMS: dict[tuple, torch.Tensor] = {}  # (data, batch size, seeds, sampler) -> sums so far
 
 
-def _draw(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
+def batch_sums(data: Data, batch_size: int, steps: int, seeds: list[int], sampler: str):
+    """(steps, S, 2, 2) and (steps, S, 2), float64: x_bᵀx_b and x_bᵀy_b of the batch `train`
+    draws at each update, for each seed. The learning rates of one batch size share their
+    seeds, so what was summed for a longer run is reused: a generator gives the same numbers
+    whether drawn n at a time or k × n at once."""
+    key = (data.spec, batch_size, tuple(seeds), sampler)
+    sums = _SUMS.get(key)
+    if sums is None or len(sums) < steps:
+        if len(_SUMS) > 40:  # a few settings' worth, a few MB each: the build needs no more
+            _SUMS.clear()
+        x, y = data.x.double(), data.y.double()
+        # Each point's part in the five sums; a batch's sums are its rows' parts added up.
+        parts = torch.stack([x[:, 0] * x[:, 0], x[:, 0] * x[:, 1], x[:, 1] * x[:, 1],
+                             x[:, 0] * y, x[:, 1] * y], dim=1)  # fmt: skip
+        per_seed = [_rows(len(y), batch_size, steps, s, sampler).double() @ parts for s in seeds]
+        sums = _SUMS[key] = torch.stack(per_seed, dim=1)  # (steps, S, 5)
+    xx = sums[:steps, :, [0, 1, 1, 2]].reshape(steps, len(seeds), 2, 2)
+    return xx, sums[:steps, :, 3:]
+
+
+def _rows(n: int, batch_size: int, steps: int, seed: int, sampler: str) -> torch.Tensor:
+    """(steps, n) bool: which rows `train` draws into each update's batch, for this seed."""
     g = torch.Generator().manual_seed(seed)
     if sampler == "random":
-        return torch.rand(steps, n, generator=g).topk(batch_size, dim=1, largest=False).indices
+        # The batch_size smallest of each update's n numbers, as training.batch_indices takes
+        # them; numpy finds each row's cut in a fraction of topk's time.
+        numbers = torch.rand(steps, n, generator=g)
+        cut = np.partition(numbers.numpy(), batch_size - 1, axis=1)[:, batch_size - 1 : batch_size]
+        rows = numbers <= torch.from_numpy(cut)
+        tied = (rows.sum(dim=1) != batch_size).nonzero().squeeze(1)
+        if len(tied):  # two equal numbers at the cut (rare in float32): topk decides, as there
+            picked = numbers[tied].topk(batch_size, dim=1, largest=False).indices
+            rows[tied] = torch.zeros(len(tied), n, dtype=torch.bool).scatter_(1, picked, True)
+        return rows
     per_epoch = n // batch_size
     epochs = -(-steps // per_epoch)
     order = torch.rand(epochs, n, generator=g).argsort(dim=1, stable=True)
-    cut = order[:, : per_epoch * batch_size].reshape(epochs * per_epoch, batch_size)
-    return cut[:steps]
+    cut = order[:, : per_epoch * batch_size].reshape(epochs * per_epoch, batch_size)[:steps]
+    return torch.zeros(steps, n, dtype=torch.bool).scatter_(1, cut, True)
 
 
 def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = None) -> Study:
@@ -109,14 +152,14 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     update, hyper = OPTIMIZERS[e.optimizer].update, e.hyper
     schedule = SCHEDULES[e.schedule]
     x, y = data.x, data.y
-    n, S, T = len(y), len(seeds), e.steps
+    S, T = len(seeds), e.steps
     a = torch.tensor(A0).repeat(S, 1)  # (S, 2)
     state = {}  # the optimizer's, for every seed at once
     with torch.no_grad():
         start = mse(x @ torch.tensor(A0), y).item()
     limit = BLOWUP * start
-    rows = torch.stack([batches_for(n, e.batch_size, T, s, e.sampler) for s in seeds])
-    size = e.batch_size
+    xx, xy = batch_sums(data, e.batch_size, T, seeds, e.sampler)
+    hessians, pulls = (2 / e.batch_size) * xx, (2 / e.batch_size) * xy
     gradients = [0]
     params = torch.empty(S, T + 1, 2)
     loss = torch.empty(S, T + 1)
@@ -124,19 +167,10 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     alive = torch.ones(S, dtype=torch.bool)
     diverged_at = torch.zeros(S, dtype=torch.long)
     bound = torch.tensor(limit)
-    rows = rows.transpose(0, 1)  # (T, S, B)
     for t in range(1, T + 1):
-        if (t - 1) % GATHER == 0:  # the next GATHER updates' batches, fetched in one go
-            xs, ys = x[rows[t - 1 : t - 1 + GATHER]], y[rows[t - 1 : t - 1 + GATHER]]
-        xb, yb = xs[(t - 1) % GATHER], ys[(t - 1) % GATHER]  # (S, B, 2), (S, B)
-        # The gradient of the batch MSE, written as autograd computes it for the loop:
-        # d/dŷ mean((ŷ - y)²) = (1/B) · 2(ŷ - y), then back through ŷ = x_b @ a.
-        residual = (xb @ a.unsqueeze(-1)).squeeze(-1) - yb
-        upstream = (2 * residual).mul_(1 / size)
-        grad = (xb.transpose(1, 2) @ upstream.unsqueeze(-1)).squeeze(-1)
+        batch = Summed(hessians[t - 1], pulls[t - 1])
         stepped = a.clone()
-        stepped.grad = grad
-        batch = Batch(xb, yb)
+        stepped.grad = batch.at(a)
         update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
         stepped.grad = None
         gradients.append(gradients[-1] + batch.gradients)
