@@ -40,13 +40,12 @@ if table_only:
 # Settings that draw the same batches (one batch size, sampler and set of seeds) stay in one
 # process: the longest run draws them and the others reuse its draws, as in a worker of the
 # asset build. These families are shared out, the costliest first, to the process with the
-# least so far. Costs, per seed and update, roughly as measured: drawing a batch grows with
-# its size, and so does an update.
+# least so far. Costs, per seed, roughly as measured: drawing an update's batch costs about
+# what training it costs, whatever its size.
 def key(e):
     return e.batch_size, e.sampler, e.data, tuple(study_seeds(e))
 def cost(family):
-    drawn = max(e.steps for e in family) * (1 + family[0].batch_size / 16)
-    return family[0].seeds * (drawn + sum(e.steps * (2 + e.batch_size / 32) for e in family))
+    return family[0].seeds * (max(e.steps for e in family) + sum(e.steps for e in family))
 families = {}
 for e in sorted(settings, key=lambda e: (-e.steps, e.slug, e.sampler, e.schedule)):
     families.setdefault(key(e), []).append(e)
