@@ -29,6 +29,7 @@ from sgd_lib.pictures.render_fit import (
     frame_steps,
 )
 from sgd_lib.pictures.render_linked import animate_linked
+from sgd_lib.pictures.render_optimizers import plot_race_loss
 from sgd_lib.pictures.render_plots import LOSS_MARGINS, PLOT_SIZE, plot_loss
 from sgd_lib.pictures.theme import DARK, LIGHT, THEMES
 
@@ -239,3 +240,25 @@ def test_a_jobs_animations_are_each_drawn_once_for_every_scheme(monkeypatch):
     files, _ = render(job)
     assert sorted(drawn) == ["animate_fit", "animate_thumb"]
     assert len(files) == len(job.files())  # and still every file of every scheme
+
+
+@pytest.mark.parametrize(("tex", "plain"), [
+    ("$\\mathdefault{10^{-2}}$", "10⁻²"), ("$\\mathdefault{10^{3}}$", "10³"),
+    ("$\\mathdefault{2\\times10^{-1}}$", "2×10⁻¹"), ("$\\mathdefault{-10^{2}}$", "\u221210²"),
+    ("$\\mathdefault{0}$", "0"), ("$\\mathdefault{1}$", "1"), ("", ""),
+])  # fmt: skip
+def test_log_tick_labels_are_the_same_text_without_tex(tex, plain):
+    assert canvas.plain_label(tex) == plain
+
+
+def test_no_figure_lays_out_tex(sgd, data, monkeypatch):
+    """Log axes (a loss plot, the race's symlog axes) label their ticks in plain text: the
+    math parser cost about 10 ms a label."""
+    import matplotlib.mathtext
+
+    parsed = []
+    monkeypatch.setattr(matplotlib.mathtext.MathTextParser, "parse",
+                        lambda self, text, *a, **k: parsed.append(text))  # fmt: skip
+    plot_loss(train(data, find("lr1.0-bs1")), LIGHT)
+    plot_race_loss([sgd, train(data, find("gd-lr1.0-newton"))], data, DARK, "two")
+    assert parsed == []

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from sgd_lib.pictures.canvas import Headline
+from sgd_lib.pictures.canvas import Headline, plain_log_labels
 from sgd_lib.pictures.encode import make_palette, to_indices
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom, in image pixels (rows from the top)
@@ -55,6 +55,7 @@ class Blitter:
         self.schemes = {name: make_palette(c) for name, c in (schemes or {}).items()}
         for artist in moving:
             artist.set_animated(True)
+        plain_log_labels(fig)
         fig.canvas.draw()
         self.still = fig.canvas.copy_from_bbox(fig.bbox)
         self.w, self.h = fig.canvas.get_width_height()

@@ -8,7 +8,7 @@ from PIL import Image
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares, mse, mse_surface
 from sgd_lib.lesson.training import A0, History
-from sgd_lib.pictures.canvas import figure, reused_axes
+from sgd_lib.pictures.canvas import figure, plain_log_labels, reused_axes
 from sgd_lib.pictures.encode import grab, quantize_still
 from sgd_lib.pictures.render_fit import line_y, settings_label, true_line, x_view, y_view
 from sgd_lib.pictures.theme import Theme
@@ -20,6 +20,7 @@ LOSS_MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.15, "top": 0.88}
 
 
 def draw(fig) -> Image.Image:
+    plain_log_labels(fig)
     fig.canvas.draw()
     return quantize_still(grab(fig.canvas))
 
