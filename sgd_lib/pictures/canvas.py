@@ -75,7 +75,7 @@ def reused_axes(theme: Theme, size: tuple[int, int], margins: dict[str, float]) 
     """One axes on a figure like `figure`'s, emptied of what the last user drew on it.
 
     For a plot drawn many times over (every run's loss plot): a new axes makes its ticks and
-    its renderer anew, and a new renderer lays out every tick label's TeX again; together that
+    its renderer anew, and a new renderer lays out every tick label again; together that
     is half the plot's drawing time. The user sets everything it relies on (limits, scales,
     labels, title) each time; what it adds is removed before the next user gets the axes.
     """
