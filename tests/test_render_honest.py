@@ -385,7 +385,29 @@ def test_the_optimizers_colours_tell_apart_and_stand_out(theme):
     names = list(rgb)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            assert np.linalg.norm(lab(rgb[a]) - lab(rgb[b])) >= 28, (a, b)
+            # In dark, GD's blue and Newton's cyan at 33 still looked alike in the race. Only
+            # CG and L-BFGS may come closer: L-BFGS is dashed wherever the two are drawn.
+            apart = 30 if {a, b} == {"cg", "lbfgs"} else 36
+            assert np.linalg.norm(lab(rgb[a]) - lab(rgb[b])) >= apart, (a, b)
+
+
+@pytest.mark.parametrize("race", ["race", "race-ill"])
+def test_every_optimizers_path_shows_on_the_race_map(race):
+    """Every method's first step goes downhill along one line, and in the long valley they all
+    move along its floor: drawn alike, paths hid each other (of Adam's, 25 pixels showed)."""
+    from sgd_lib.pictures import runs
+    from sgd_lib.pictures.figures import plan
+    from sgd_lib.pictures.render_optimizers import RACE_SIZE, animate_race
+
+    job = next(j for j in plan() if j.slug == race)
+    histories = [runs.history(e) for e in job.runs]
+    animation = animate_race(histories, runs.data_for(job.runs[0].data), LIGHT, "a race")
+    palette = np.array(animation.palette.getpalette("RGB")[:48]).reshape(-1, 3)
+    names = [h.experiment.optimizer for h in histories]
+    last = animation.frames[-1][:, : int(0.44 * RACE_SIZE[0])]  # the map, left of the fits
+    for name, color in zip(names, LIGHT.method_colors(names), strict=True):
+        (index,) = np.flatnonzero((palette == [round(255 * v) for v in to_rgb(color)]).all(1))
+        assert (last == index).sum() >= 40, name
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,8 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
         left0, cell_w = 0.47, (1 - 0.47 - 0.01) / RACE_COLUMNS
         cell_h = 0.86 / rows
         for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
-            (trail,) = space.plot([], [], color=color, lw=2, antialiased=False)
+            name = h.experiment.optimizer
+            (trail,) = space.plot([], [], color=color, antialiased=False, **path_style(name))
             (head,) = space.plot([], [], marker="o", ms=5, color=color, ls="none")
             trails.append(trail)
             heads.append(head)
@@ -123,11 +124,13 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
             lines.append(line)
             fields.append((left + 0.005, 1 - (top - cell_h + 0.075)))
         headline = Headline(theme, RACE_SIZE, fontsize=TEXT_PT + 1, fields=fields)
-        # The blitter draws the moving parts in this order: the first methods last, so that
-        # gradient descent's crawl is never hidden under another path; the star over them all.
+        # The blitter draws the moving parts in this order: the widest paths first, beneath;
+        # of the same width, the first methods last, so that gradient descent's crawl is
+        # never hidden under another path; the star over them all.
         (star,) = space.plot(*least_squares(data.x, data.y).tolist(), marker="*", ms=14,
                              color=theme.fg, ls="none")  # fmt: skip
-        moving = [*trails[::-1], *heads[::-1], star, *lines]
+        order = sorted(range(len(histories)), key=lambda i: (-path_style(names[i])["lw"], -i))
+        moving = [*(trails[i] for i in order), *(heads[i] for i in order), star, *lines]
         blitter = Blitter(fig, moving, headline, race_palette(theme, colors),
                           schemes(lambda t: race_palette(t, t.method_colors(names))))  # fmt: skip
         paths = [h.params.numpy() for h in histories]
@@ -145,6 +148,19 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
                 yield tuple(texts)
 
         return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)
+
+
+# Paths that run along another's would hide it: those are drawn wider, beneath, so that each
+# shows as a border of the next. Every method's first step goes downhill, along one line (CG
+# and Nesterov further than the rest); in a long valley they all end up moving along its
+# floor, where gradient descent crawls and CG's second step goes; Adam follows RMSProp's
+# diagonal. L-BFGS, whose steps on a quadratic are CG's, is dashed, as in the loss plots.
+PATH_WIDTH = {"nesterov": 6.0, "adam": 5.5, "cg": 4.0, "lbfgs": 2.5}  # points; others 2
+
+
+def path_style(name: str) -> dict:
+    dashes = {"ls": (0, (3, 2))} if name == "lbfgs" else {}
+    return {"lw": PATH_WIDTH.get(name, 2.0), **dashes}
 
 
 def compact_label(e) -> str:

@@ -121,10 +121,10 @@ DARK = Theme(
     methods=(
         "#64b5f6",  # sgd: blue
         "#81c784",  # momentum: green
-        "#b39ddb",  # nesterov: lavender
+        "#b388ff",  # nesterov: violet
         "#f06292",  # rmsprop: pink
         "#fff176",  # adam: yellow
-        "#4dd0e1",  # newton: cyan
+        "#18ffff",  # newton: bright cyan (a paler one read as GD's blue)
         "#bcaaa4",  # cg: taupe
         "#ffffff",  # lbfgs: white
     ),
