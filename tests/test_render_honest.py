@@ -397,7 +397,7 @@ def test_every_optimizers_path_shows_on_the_race_map(race):
     move along its floor: drawn alike, paths hid each other (of Adam's, 25 pixels showed)."""
     from sgd_lib.pictures import runs
     from sgd_lib.pictures.figures import plan
-    from sgd_lib.pictures.render_optimizers import RACE_SIZE, animate_race
+    from sgd_lib.pictures.render_race import RACE_SIZE, animate_race
 
     job = next(j for j in plan() if j.slug == race)
     histories = [runs.history(e) for e in job.runs]

@@ -4,7 +4,7 @@
 from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
-from sgd_lib.pictures import render_optimizers, render_studies
+from sgd_lib.pictures import optimizer_facts, render_optimizers, render_race, render_studies
 from sgd_lib.pictures.animate import Animation
 from sgd_lib.pictures.encode import recolour_gif, to_image
 from sgd_lib.pictures.figures import Job
@@ -146,7 +146,7 @@ def gd_facts(job: Job) -> dict:
 def draw_race(job: Job, theme, title: str) -> list[Encoded]:
     runs = [history(e) for e in job.runs]
     data = data_for(job.data)
-    make = lambda t: render_optimizers.animate_race(runs, data, t, title, job.spec.frames)  # noqa: E731
+    make = lambda t: render_race.animate_race(runs, data, t, title, job.spec.frames)  # noqa: E731
     return animation_files(job, "race", make, theme, runs)
 
 
@@ -170,15 +170,15 @@ def draw_conditioning(job: Job, theme, title: str) -> list[Encoded]:
 
 
 def race_facts(job: Job) -> dict:
-    return render_optimizers.race_facts([history(e) for e in job.runs], data_for(job.data))
+    return optimizer_facts.race_facts([history(e) for e in job.runs], data_for(job.data))
 
 
 def schedule_facts(job: Job) -> dict:
-    return render_optimizers.schedule_facts([study(e) for e in job.runs])
+    return optimizer_facts.schedule_facts([study(e) for e in job.runs])
 
 
 def minibatch_facts(job: Job) -> dict:
-    return render_optimizers.minibatch_facts([study(e) for e in job.runs])
+    return optimizer_facts.minibatch_facts([study(e) for e in job.runs])
 
 
 def conditioning_facts(job: Job) -> dict:
@@ -186,9 +186,9 @@ def conditioning_facts(job: Job) -> dict:
     out = {}
     for data, runs in _by_data(job):
         prefix = "centred_" if data.spec.centred else "ill_"
-        out |= render_optimizers.hessian_facts(data, prefix)
+        out |= optimizer_facts.hessian_facts(data, prefix)
         gd = next(h for h in runs if h.experiment.optimizer == "sgd")
-        floor = render_optimizers.race_facts([gd], data)
+        floor = optimizer_facts.race_facts([gd], data)
         out |= {f"{prefix}gd_updates": floor["sgd_updates"], f"{prefix}gd_lr": gd.experiment.lr,
                 f"{prefix}gd_distance": floor["sgd_distance"],
                 f"{prefix}steps": gd.steps_run}  # fmt: skip

@@ -327,7 +327,7 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
             f"on the right, a small panel per optimizer with its line over the orange points; "
             f"all at the same update at every moment. {endings}."
         )
-        # How render_optimizers draws the map, where paths run along each other.
+        # How render_race draws the map, where paths run along each other.
         caption = ("Where one path runs along another, the one beneath is drawn wider, so "
                    "that both show; L-BFGS is dashed.")  # fmt: skip
         return animation(m, shared, f"{shared}-poster", alt, base, caption, eager)

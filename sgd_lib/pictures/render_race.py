@@ -1,0 +1,163 @@
+"""The optimizers' race: their paths over one loss surface in lockstep, each beside its line."""
+
+import math
+
+import numpy as np
+import torch
+
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.loss import least_squares, mse_surface
+from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.training import A0, History
+from sgd_lib.pictures.animate import Animation, Blitter
+from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.render_fit import (
+    durations,
+    line_xy,
+    line_y,
+    readout,
+    true_line,
+    x_view,
+    y_view,
+)
+from sgd_lib.pictures.render_grid import shared_steps
+from sgd_lib.pictures.theme import Theme, schemes
+
+RACE_SIZE = (800, 460)  # pixels: the loss surface on the left, a small fit per method right
+RACE_COLUMNS = 4
+TEXT_PT = 11
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def race_palette(theme: Theme, colors: list[str]) -> list[tuple[int, int, int]]:
+    """The theme's plain colours, each method's, and the text's half-blend into the background
+    for its edges: 15 at most, what a GIF here holds."""
+    plain = [theme.bg, theme.fg, theme.muted, theme.grid, theme.data, theme.truth, *colors]
+    bg, fg = _rgb(theme.bg), _rgb(theme.fg)
+    return [_rgb(c) for c in plain] + [tuple((a + b) // 2 for a, b in zip(fg, bg, strict=True))]
+
+
+def path_view(histories: list[History], data: Data, aspect: float):
+    """Slope and intercept limits holding every path, the start and the optimum, padded, with
+    equal units on both axes (`aspect`: the panel's width over its height, in pixels)."""
+    ols = least_squares(data.x, data.y).numpy()
+    points = np.vstack([np.asarray(A0)[None], ols[None]] + [h.params.numpy() for h in histories])
+    (s0, b0), (s1, b1) = points.min(axis=0), points.max(axis=0)
+    pad = 0.08 * max(s1 - s0, b1 - b0) + 0.3
+    s0, s1, b0, b1 = s0 - pad, s1 + pad, b0 - pad, b1 + pad
+    width, height = s1 - s0, b1 - b0
+    if width / height < aspect:  # too narrow: widen the slope axis about its middle
+        middle, width = (s0 + s1) / 2, height * aspect
+        s0, s1 = middle - width / 2, middle + width / 2
+    else:
+        middle, height = (b0 + b1) / 2, width / aspect
+        b0, b1 = middle - height / 2, middle + height / 2
+    return (s0, s1), (b0, b1)
+
+
+def draw_contours(ax, data: Data, theme: Theme, view) -> None:
+    """The MSE's contours over `view`, the optimum starred and the start circled."""
+    (s0, s1), (b0, b1) = view
+    slopes, intercepts = torch.linspace(s0, s1, 200), torch.linspace(b0, b1, 200)
+    z = mse_surface(data.x, data.y, slopes.double(), intercepts.double()).numpy()
+    levels = z.min() + np.geomspace(0.02, z.max() - z.min(), 16)
+    ax.contour(slopes.numpy(), intercepts.numpy(), z, levels=levels, colors=theme.muted,
+               linewidths=0.7, alpha=0.6)  # fmt: skip
+    ols = least_squares(data.x, data.y).tolist()
+    ax.plot(*ols, marker="*", ms=14, color=theme.fg, ls="none", zorder=5)
+    ax.plot(*A0, marker="o", ms=7, color=theme.fg, ls="none", zorder=5)
+    ax.set(xlim=(s0, s1), ylim=(b0, b1), xlabel="slope", ylabel="intercept")
+
+
+def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
+                 frames: int | None = None) -> Animation:  # fmt: skip
+    """Every run's path over one contour map of the MSE, all on one clock, beside a small
+    panel per run with its line over the data. A run that ends sooner holds its end."""
+    e = histories[0].experiment
+    steps = shared_steps(histories, frames or e.frames)
+    names = [h.experiment.optimizer for h in histories]
+    colors = theme.method_colors(names)
+    W, H = RACE_SIZE
+    rows = math.ceil(len(histories) / RACE_COLUMNS)
+    xv, yv = x_view(data), y_view(data)
+    with figure(theme, RACE_SIZE) as fig:
+        fig.text(0.012, 0.975, title, va="top", ha="left", weight="bold", fontsize=TEXT_PT + 1)
+        space = fig.add_axes((0.085, 0.11, 0.35, 0.72))
+        view = path_view(histories, data, aspect=(0.35 * W) / (0.72 * H))
+        draw_contours(space, data, theme, view)
+        space.tick_params(labelsize=TEXT_PT)
+        space.xaxis.label.set_size(TEXT_PT + 1)
+        space.yaxis.label.set_size(TEXT_PT + 1)
+        trails, heads, lines, fields = [], [], [], [(0.3, 0.1)]
+        left0, cell_w = 0.47, (1 - 0.47 - 0.01) / RACE_COLUMNS
+        cell_h = 0.86 / rows
+        for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
+            name = h.experiment.optimizer
+            (trail,) = space.plot([], [], color=color, antialiased=False, **path_style(name))
+            (head,) = space.plot([], [], marker="o", ms=5, color=color, ls="none")
+            trails.append(trail)
+            heads.append(head)
+            row, col = divmod(i, RACE_COLUMNS)
+            left, top = left0 + col * cell_w, 0.9 - row * cell_h
+            fig.text(left + 0.005, top, compact_label(h.experiment), color=color,
+                     weight="bold", fontsize=TEXT_PT, va="top")  # fmt: skip
+            ax = fig.add_axes((left + 0.005, top - cell_h + 0.085, cell_w - 0.015, cell_h - 0.13))
+            ax.set(xlim=xv, ylim=yv, xticks=[], yticks=[])
+            # The learning rates differ between methods: each panel says its own.
+            ax.text(0.05, 0.95, f"lr {h.experiment.lr:g}", transform=ax.transAxes, ha="left",
+                    va="top", color=theme.muted, fontsize=TEXT_PT - 1)  # fmt: skip
+            ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data, zorder=2)
+            ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
+            (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2, antialiased=False,
+                              zorder=4)  # fmt: skip
+            lines.append(line)
+            fields.append((left + 0.005, 1 - (top - cell_h + 0.075)))
+        headline = Headline(theme, RACE_SIZE, fontsize=TEXT_PT + 1, fields=fields)
+        # The blitter draws the moving parts in this order: the widest paths first, beneath;
+        # of the same width, the first methods last, so that gradient descent's crawl is
+        # never hidden under another path; the star over them all.
+        (star,) = space.plot(*least_squares(data.x, data.y).tolist(), marker="*", ms=14,
+                             color=theme.fg, ls="none")  # fmt: skip
+        order = sorted(range(len(histories)), key=lambda i: (-path_style(names[i])["lw"], -i))
+        moving = [*(trails[i] for i in order), *(heads[i] for i in order), star, *lines]
+        blitter = Blitter(fig, moving, headline, race_palette(theme, colors),
+                          schemes(lambda t: race_palette(t, t.method_colors(names))))  # fmt: skip
+        paths = [h.params.numpy() for h in histories]
+
+        def states():
+            for shared in steps:
+                texts = [f"step {shared}"]
+                for h, path, trail, head, line in zip(histories, paths, trails, heads, lines,
+                                                       strict=True):  # fmt: skip
+                    t = min(shared, h.steps_run)
+                    trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
+                    head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
+                    blitter.snap(line, line_xy(h.params[t], xv))
+                    texts.append(readout(h, t)[1] + (" (end)" if t < shared else ""))
+                yield tuple(texts)
+
+        return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)
+
+
+# Paths that run along another's would hide it: those are drawn wider, beneath, so that each
+# shows as a border of the next. Every method's first step goes downhill, along one line (CG
+# and Nesterov further than the rest); in a long valley they all end up moving along its
+# floor, where gradient descent crawls and CG's second step goes; Adam follows RMSProp's
+# diagonal. L-BFGS, whose steps on a quadratic are CG's, is dashed, as in the loss plots.
+PATH_WIDTH = {"nesterov": 6.0, "adam": 5.5, "cg": 4.0, "lbfgs": 2.5}  # points; others 2
+
+
+def path_style(name: str) -> dict:
+    dashes = {"ls": (0, (3, 2))} if name == "lbfgs" else {}
+    return {"lw": PATH_WIDTH.get(name, 2.0), **dashes}
+
+
+def compact_label(e) -> str:
+    """A method's name in a few characters: "GD", "momentum", "Adam, batch 16", "L-BFGS"."""
+    name = {"sgd": "GD" if e.batch_size is None else "SGD", "cg": "CG"}.get(
+        e.optimizer, OPTIMIZERS[e.optimizer].title
+    )
+    return name if e.batch_size is None else f"{name}, batch {e.batch_size}"
