@@ -8,7 +8,7 @@ before the site's hooks, so a test can build the notebook alone with exactly thi
 
 from pathlib import Path
 
-from sgd_lib.site.assets import code_version
+from sgd_lib.site.freshness import code_version
 
 
 def on_config(config):
