@@ -17,7 +17,8 @@ from sgd_lib.lesson.studies import (
     typical_experiment,
 )
 from sgd_lib.lesson.training import batch_indices
-from sgd_lib.pictures.render_studies import UNIFORM, floor, gd_curves, hessian, jitter_facts
+from sgd_lib.pictures.render_bands import jitter_facts
+from sgd_lib.pictures.render_studies import UNIFORM, floor, gd_curves, hessian
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)

@@ -4,21 +4,22 @@
 from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
-from sgd_lib.pictures import optimizer_facts, render_optimizers, render_race, render_studies
+from sgd_lib.pictures import (
+    optimizer_facts,
+    render_bands,
+    render_optimizers,
+    render_race,
+    render_studies,
+)
 from sgd_lib.pictures.animate import Animation
 from sgd_lib.pictures.encode import recolour_gif, to_image
 from sgd_lib.pictures.figures import Job
+from sgd_lib.pictures.render_bands import plot_bands, plot_jitter
 from sgd_lib.pictures.render_fit import animate_fit
 from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
 from sgd_lib.pictures.render_linked import animate_linked
 from sgd_lib.pictures.render_plots import plot_data, plot_loss, plot_paths
-from sgd_lib.pictures.render_studies import (
-    plot_bands,
-    plot_floor,
-    plot_jitter,
-    plot_lr_range,
-    plot_uniform,
-)
+from sgd_lib.pictures.render_studies import plot_floor, plot_lr_range, plot_uniform
 from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study
 from sgd_lib.pictures.theme import THEMES
 
@@ -128,11 +129,11 @@ def uniform_facts(job: Job) -> dict:
 
 
 def jitter_facts(job: Job) -> dict:
-    return render_studies.jitter_facts(jitter_studies(job))
+    return render_bands.jitter_facts(jitter_studies(job))
 
 
 def sampler_facts(job: Job) -> dict:
-    return render_studies.sampler_facts([study(e) for e in job.runs])
+    return render_bands.sampler_facts([study(e) for e in job.runs])
 
 
 def gd_facts(job: Job) -> dict:

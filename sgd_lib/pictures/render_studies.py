@@ -16,7 +16,6 @@ from PIL import Image
 from sgd_lib.lesson.data import Data, make_data
 from sgd_lib.lesson.experiments import DataSpec, Experiment
 from sgd_lib.lesson.loss import least_squares, mse
-from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.lesson.studies import Study, statistics
 from sgd_lib.lesson.training import A0, BLOWUP, train
 from sgd_lib.pictures.canvas import figure
@@ -31,7 +30,7 @@ EARLY, LATER = 10, 20  # the updates at which the intercept-first page measures 
 NEAR = 0.01  # "at the answer": within this distance of the least-squares (slope, intercept)
 
 
-def _r(v: float, digits: int = 10) -> float:
+def rounded(v: float, digits: int = 10) -> float:
     return round(float(v), digits)
 
 
@@ -83,23 +82,23 @@ def lr_range_facts(data: Data) -> dict:
     long = train(data, Experiment(lr=1.0, steps=1000))
     short = train(data, Experiment(lr=1.0, steps=100))
     return {
-        "lambda_max": _r(lam_max),
-        "lambda_min": _r(lam_min),
-        "kappa": _r(lam_max / lam_min),
-        "edge": _r(edge),  # the largest learning rate at which gradient descent converges
-        "best": _r(2 / (lam_max + lam_min)),  # the lr that shrinks both directions equally
-        "near_low": _r(near.min()) if len(near) else None,
-        "near_high": _r(near.max()) if len(near) else None,
+        "lambda_max": rounded(lam_max),
+        "lambda_min": rounded(lam_min),
+        "kappa": rounded(lam_max / lam_min),
+        "edge": rounded(edge),  # the largest learning rate at which gradient descent converges
+        "best": rounded(2 / (lam_max + lam_min)),  # the lr that shrinks both directions equally
+        "near_low": rounded(near.min()) if len(near) else None,
+        "near_high": rounded(near.max()) if len(near) else None,
         "near": NEAR,
         "k_first": RANGE_UPDATES[0],
         "k_mid": RANGE_UPDATES[1],
         "k_last": RANGE_UPDATES[2],
-        "lr01_distance_30": _r(at_01),
-        "lr001_distance_1000": _r(slow),  # gradient descent at lr 0.01: still converging
-        "lr1_loss_100": _r(short.loss[-1].item()),
+        "lr01_distance_30": rounded(at_01),
+        "lr001_distance_1000": rounded(slow),  # gradient descent at lr 0.01: still converging
+        "lr1_loss_100": rounded(short.loss[-1].item()),
         "lr1_diverged_at": long.diverged_at,
         "lr1_steps": long.experiment.steps,
-        "lr1_edge_product": _r(1.0 * lam_max),
+        "lr1_edge_product": rounded(1.0 * lam_max),
     }
 
 
@@ -149,14 +148,14 @@ def floor_facts(data: Data) -> dict:
     here = floor(data)
     sigma2 = spec.sd**2
     return {
-        "floor": _r(here),
+        "floor": rounded(here),
         "n": n,
-        "noise_ms": _r((noise**2).mean().item()),
-        "noise_mean": _r(noise.mean().item()),
-        "sigma2": _r(sigma2),
-        "expected": _r(sigma2 * (n - 2) / n),  # E[least-squares MSE] for a line, n points
-        "seeds_mean": _r(np.mean(floors)),
-        "seeds_sd": _r(np.std(floors, ddof=1)),
+        "noise_ms": rounded((noise**2).mean().item()),
+        "noise_mean": rounded(noise.mean().item()),
+        "sigma2": rounded(sigma2),
+        "expected": rounded(sigma2 * (n - 2) / n),  # E[least-squares MSE] for a line, n points
+        "seeds_mean": rounded(np.mean(floors)),
+        "seeds_sd": rounded(np.std(floors, ddof=1)),
         "seeds": DATA_SEEDS,
         "first_seed": 0,
         "last_seed": DATA_SEEDS - 1,
@@ -196,10 +195,10 @@ def uniform_facts() -> dict:
     ols = least_squares(data.x, data.y).tolist()
     noise = y - x @ torch.tensor(UNIFORM.a_true, dtype=torch.float64)
     return {
-        "slope": _r(ols[0]),
-        "intercept": _r(ols[1]),
-        "noise_mean": _r(noise.mean().item()),
-        "initial_loss": _r(mse(x @ torch.tensor(A0, dtype=torch.float64), y).item()),
+        "slope": rounded(ols[0]),
+        "intercept": rounded(ols[1]),
+        "noise_mean": rounded(noise.mean().item()),
+        "initial_loss": rounded(mse(x @ torch.tensor(A0, dtype=torch.float64), y).item()),
     }
 
 
@@ -222,139 +221,6 @@ def plot_uniform(theme: Theme) -> Image.Image:
 # ---- comparisons over seeds --------------------------------------------------------------
 
 
-def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,
-               distance: bool = False) -> Image.Image:  # fmt: skip
-    """Median full-data loss per update (or, with `distance`, the distance from the
-    least-squares answer), with the 10-90% band over seeds; `by` is "lr", "batch",
-    "examples" (x = updates × batch size), "sampler" or "optimizer". Always a log scale:
-    every compared loss plot on the site reads the same way."""
-
-    def band(s: Study):
-        return s.band(s.distance()) if distance else s.band()
-
-    if by == "optimizer":
-        colors = theme.method_colors([s.experiment.optimizer for s in studies])
-    else:
-        colors = theme.sweep_colors(len(studies))
-    with figure(theme, COMPARE_SIZE) as fig:
-        fig.subplots_adjust(left=0.12, right=0.74 if by in ("sampler", "optimizer") else 0.78,
-                            bottom=0.14, top=0.9)  # fmt: skip
-        ax = fig.add_subplot()
-        top = (
-            max(band(s)[2].max().item() for s in studies)
-            if distance
-            else max(s.limit for s in studies)
-        )
-        for s, color in zip(studies, colors, strict=True):
-            e = s.experiment
-            x = np.arange(e.steps + 1, dtype=float)
-            if by == "examples":
-                x = x * (e.batch_size or e.data.n)
-            low, mid, high = band(s).numpy()
-            name = {"lr": f"{e.lr:g}", "sampler": f"{e.batch_size}, {e.sampler}",
-                    "optimizer": OPTIMIZERS[e.optimizer].title}.get(
-                by, str(e.batch_size or "all")
-            )  # fmt: skip
-            if len(s.seeds) > 1:
-                ax.fill_between(x, low, high, color=color, alpha=0.18, lw=0)
-            ax.plot(x, mid, color=color, lw=2, label=name)
-        ax.set_yscale("log")
-        high = max(band(s)[2].max().item() for s in studies)
-        ax.set_ylim(min(band(s)[0].min().item() for s in studies) / 1.5, min(top, high) * 2)
-        longest = max(s.experiment.steps for s in studies)
-        if by == "examples":
-            ax.set_xscale("symlog", linthresh=100, linscale=0.5)
-            ax.set_xlim(0, longest * max(s.experiment.batch_size or 1 for s in studies))
-            ax.set_xlabel("examples read (updates × batch size)")
-        else:
-            if longest > 200:
-                ax.set_xscale("symlog", linthresh=10, linscale=0.5)
-            ax.set_xlim(0, longest)
-            ax.set_xlabel("step (0: the initial guess)")
-        ax.set_ylabel("distance to least squares" if distance else "MSE, full data")
-        ax.set_title(title, loc="left")
-        seeds = max(len(s.seeds) for s in studies)
-        heading = {"lr": "lr", "sampler": "batch size,\nsampler", "optimizer": "optimizer"}.get(
-            by, "batch size"
-        )
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=heading)
-        fig.text(0.8, 0.16, f"median of {seeds}\nseeds; band:\n10-90%", fontsize=12,
-                 color=theme.muted, va="bottom")  # fmt: skip
-        return draw(fig)
-
-
-def sampler_facts(studies: list[Study]) -> dict:
-    """Where each sampler's runs end: the median distance from least squares and MSE."""
-    out = {}
-    for s in studies:
-        e = s.experiment
-        name = f"bs{e.batch_size}_{e.sampler}"
-        out[f"{name}_distance"] = _r(s.band(s.distance()[:, -1])[1].item())
-        out[f"{name}_loss"] = _r(s.band(s.loss[:, -1])[1].item())
-        out[f"{name}_epochs"] = _r(e.steps / (e.data.n // e.batch_size), 4)
-    return out
-
-
-def jitter_facts(by_lr: dict[float, list[Study]]) -> dict:
-    """How far the runs end from the least-squares answer: the ball they settle in."""
-    out = {}
-    for lr, studies in by_lr.items():
-        sizes = [s.experiment.batch_size for s in studies]
-        medians = [s.band(s.distance()[:, -1])[1].item() for s in studies]
-        # The slope of log(median distance) against log(batch size), up to batch size 16:
-        # for a fixed lr, how the ball's size scales with the batch.
-        small = [(b, m) for b, m in zip(sizes, medians, strict=True) if b <= 16]
-        if len(small) < 2:  # a table with one batch size has no slope to fit
-            out[f"lr{lr:g}_bs_exponent"] = None
-            continue
-        slope = np.polyfit(np.log([b for b, _ in small]), np.log([m for _, m in small]), 1)[0]
-        out[f"lr{lr:g}_bs_exponent"] = _r(slope, 4)
-    if len(by_lr) < 2:  # a table with one of the learning rates: no ratio to take
-        return out | {"lr_ratio": None, "distance_ratio_min": None, "distance_ratio_max": None}
-    low, high = sorted(by_lr)
-    ratios: list[float] = []
-    lows = {s.experiment.batch_size: s for s in by_lr[low]}
-    for s_high in by_lr[high]:
-        s_low = lows.get(s_high.experiment.batch_size)
-        if s_low is None:  # a table without this batch size at the lower lr
-            continue
-        d_low = s_low.band(s_low.distance()[:, -1])[1].item()
-        d_high = s_high.band(s_high.distance()[:, -1])[1].item()
-        ratios.append(d_high / d_low)
-    out["lr_ratio"] = _r(high / low)
-    out["distance_ratio_min"] = _r(min(ratios), 4) if ratios else None
-    out["distance_ratio_max"] = _r(max(ratios), 4) if ratios else None
-    return out
-
-
-def plot_jitter(by_lr: dict[float, list[Study]], gd_distance: float, theme: Theme) -> Image.Image:
-    """The final distance from the least-squares answer against the batch size: median and
-    10-90% band over seeds, one curve per learning rate."""
-    colors = theme.sweep_colors(max(len(by_lr), 2))
-    with figure(theme, COMPARE_SIZE) as fig:
-        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.14, top=0.9)
-        ax = fig.add_subplot()
-        for (lr, studies), color in zip(sorted(by_lr.items()), colors, strict=False):
-            sizes = [s.experiment.batch_size for s in studies]
-            bands = np.array([s.band(s.distance()[:, -1]).numpy() for s in studies])
-            steps = studies[0].experiment.steps
-            ax.fill_between(sizes, bands[:, 0], bands[:, 2], color=color, alpha=0.2, lw=0)
-            ax.plot(sizes, bands[:, 1], color=color, marker="o", lw=2,
-                    label=f"lr {lr:g}, after {steps} updates")  # fmt: skip
-        ax.axhline(gd_distance, color=theme.muted, ls=":", lw=1.5,
-                   label="gradient descent, lr 0.1")  # fmt: skip
-        ax.set(xscale="log", yscale="log", xlabel="batch size (log scale)",
-               ylabel="distance from least squares")  # fmt: skip
-        ax.set_xticks(sizes, [str(b) for b in sizes])
-        ax.minorticks_off()
-        ax.set_title("where the runs end: median and 10-90% band", loc="left")
-        ax.legend(loc="upper right", fontsize=12)
-        return draw(fig)
-
-
-# ---- the lesson's gradient-descent run, in numbers ---------------------------------------
-
-
 def gd_facts(data: Data, gd: Experiment, lr1_long: Study | None) -> dict:
     """Why the intercept comes first, and what a learning rate of 1 does to single points."""
     h = train(data, replace(gd, steps=max(gd.steps, LATER)))
@@ -362,7 +228,7 @@ def gd_facts(data: Data, gd: Experiment, lr1_long: Study | None) -> dict:
     off = (h.params.double() - ols).abs()  # (T+1, 2): slope's and intercept's distance
 
     def covered(t: int, i: int) -> float:
-        return _r(1 - off[t, i].item() / off[0, i].item(), 4)
+        return rounded(1 - off[t, i].item() / off[0, i].item(), 4)
 
     x, y = _x64(data)
     a0 = torch.tensor(A0, dtype=torch.float64)
@@ -387,25 +253,27 @@ def gd_facts(data: Data, gd: Experiment, lr1_long: Study | None) -> dict:
     offset_ratio = off[0, 1].item() / off[0, 0].item()
     curvature_ratio = 1 / (x[:, 0] ** 2).mean().item()
     return {
-        "slope_off": _r(off[0, 0].item()),
-        "intercept_off": _r(off[0, 1].item()),
-        "grad_slope": _r(grad[0].item()),
-        "grad_intercept": _r(grad[1].item()),
-        "grad_ratio": _r(abs(grad[1].item() / grad[0].item())),
-        "offset_ratio": _r(offset_ratio),
-        "curvature_ratio": _r(curvature_ratio),  # 1 / mean(x²): the intercept's over the slope's
-        "both_ratios": _r(offset_ratio * curvature_ratio),
-        "steep_share": _r(gd.lr * lam_max),  # of the remaining error, per update, lr 0.1
-        "shallow_share": _r(gd.lr * lam_min),
-        "lean_degrees": _r(lean, 4),
+        "slope_off": rounded(off[0, 0].item()),
+        "intercept_off": rounded(off[0, 1].item()),
+        "grad_slope": rounded(grad[0].item()),
+        "grad_intercept": rounded(grad[1].item()),
+        "grad_ratio": rounded(abs(grad[1].item() / grad[0].item())),
+        "offset_ratio": rounded(offset_ratio),
+        "curvature_ratio": rounded(
+            curvature_ratio
+        ),  # 1 / mean(x²): the intercept's over the slope's
+        "both_ratios": rounded(offset_ratio * curvature_ratio),
+        "steep_share": rounded(gd.lr * lam_max),  # of the remaining error, per update, lr 0.1
+        "shallow_share": rounded(gd.lr * lam_min),
+        "lean_degrees": rounded(lean, 4),
         "early": EARLY,
         "later": LATER,
         "slope_covered_early": covered(EARLY, 0),
         "slope_covered_later": covered(LATER, 0),
         "intercept_covered_early": covered(EARLY, 1),
-        "x_mean_square": _r((x0**2).mean().item()),
-        "one_point_min": _r(one_point.min().item()),
-        "one_point_max": _r(one_point.max().item()),
+        "x_mean_square": rounded((x0**2).mean().item()),
+        "one_point_min": rounded(one_point.min().item()),
+        "one_point_max": rounded(one_point.max().item()),
         "blowup": BLOWUP,
         **long,
     }
