@@ -43,10 +43,12 @@ assets: venv
 	$(BIN)/python scripts/build_assets.py
 
 # Our renderer against the seed-style one, in one run: seconds and bytes per GIF, and ratios;
-# then the statistics of every setting, batched, against the lesson's loop.
+# then the statistics of every setting, and the tuning protocol's grids, batched, against
+# the lesson's loop.
 bench: venv
 	$(BIN)/python scripts/bench_render.py
 	$(BIN)/python scripts/bench_studies.py
+	$(BIN)/python scripts/bench_tuning.py
 
 # Lighthouse (mobile) on every page of a fresh site/ served with gzip, and the bytes each
 # page's first view transfers in the light and the dark scheme; prints a table. A benchmark:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from sgd_lib.checks import Parser, SettingError, run_command, whole
-from sgd_lib.site.assets import build, cpus, plan, select
+from sgd_lib.site.assets import build, check_only, cpus
 from sgd_lib.site.outdir import Busy, check_writable
 from sgd_lib.site.workers import WorkerDied
 
@@ -38,7 +38,7 @@ def parse(argv: list[str] | None):
         parser.error(f"--jobs must be a whole number of at least 1, got {args.jobs!r}")
     args.jobs = jobs
     try:
-        select(plan(), args.only)
+        check_only(args.only)
     except SettingError as e:
         parser.error(f"--only: each SLUG must be {e.allowed}, got {e.value!r}")
     if not args.out.strip():

@@ -26,8 +26,10 @@ SCRIPT = ROOT / "scripts" / "build_assets.py"
 # grids 137 KB and 506 KB, PNGs 8-40 KB; the optimizers' races about 210 KB. The whole set
 # is about 19.3 MB (12.3 MB before the optimizers' 20 runs and their figures); the budgets
 # leave room, and catch a regression that doubles a file.
+# The total grew from 24 to 30 MB with the fair races: 26 runs the tuning picks, each with
+# its animation in both schemes (the explorer and the races open them), and ten figures.
 BUDGET = {"fit": 450_000, "linked": 250_000, "grid": 650_000, "png": 60_000,
-          "total": 24_000_000}  # fmt: skip
+          "total": 30_000_000}  # fmt: skip
 
 
 def files(out: Path) -> dict[str, bytes]:

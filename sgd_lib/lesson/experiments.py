@@ -10,6 +10,7 @@ from sgd_lib.checks import SettingError, is_finite, is_whole
 from sgd_lib.lesson.optimizers import HYPERS, OPTIMIZERS, SCHEDULES, check_hyper
 
 NOISES = ("normal", "uniform")
+PICKED = ("", "tuned", "theory", "same-step")  # who chose a run's settings (Experiment.picked)
 SAMPLERS = ("random", "epoch")  # a fresh random batch per update, or shuffled passes
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes 64 bits
 SEEDS = f"a whole number from 0 to {MAX_SEED} (2**64 - 1)"
@@ -64,7 +65,7 @@ _TAIL = (
     rf"(-({'|'.join(h for h in HYPERS if h != 'betas')}){_LR})*"
     rf"(-betas{_LR},{_LR})?"
     rf"(-({'|'.join(s for s in SCHEDULES if s != 'constant')}))?"
-    rf"(-shift-?{_LR})?(-centred)?"
+    rf"(-shift-?{_LR})?(-centred)?(-(tuned|theory|same-step))?"
 )
 SLUG = re.compile(rf"(gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*){_TAIL}", re.ASCII)
 
@@ -98,6 +99,10 @@ class Experiment:
     eps: float | None = None
     history: int | None = None
     schedule: str = "constant"  # how lr changes over the run: sgd_lib.lesson.optimizers.SCHEDULES
+    # Who chose the settings, if not the table: "tuned" (the tuning protocol's best),
+    # "theory" (the rate theory's best for this quadratic) or "same-step" (momentum at the
+    # tuned SGD's effective step); see sgd_lib.lesson.protocols.
+    picked: str = ""
 
     def __post_init__(self):
         where = repr(self)
@@ -139,6 +144,8 @@ class Experiment:
                                f"at least {o.min_batch} for {o.name}", where)  # fmt: skip
         if self.schedule not in SCHEDULES:
             raise SettingError("schedule", self.schedule, f"one of {', '.join(SCHEDULES)}", where)
+        if self.picked not in PICKED:
+            raise SettingError("picked", self.picked, f"one of {PICKED}", where)
 
     def given_hyper(self) -> dict:
         return {name: getattr(self, name) for name in HYPERS}
@@ -174,7 +181,11 @@ class Experiment:
             slug += f"-{self.schedule}"
         if self.data.x_shift:
             slug += f"-shift{float(self.data.x_shift)!r}"
-        return slug + ("-centred" if self.data.centred else "")
+        return (
+            slug
+            + ("-centred" if self.data.centred else "")
+            + (f"-{self.picked}" if self.picked else "")
+        )
 
 
 def study_seeds(e: Experiment) -> list[int]:
@@ -263,7 +274,8 @@ JITTER_LRS = (0.01, 0.1)  # where the runs end is compared at these learning rat
 
 def is_lesson(e: Experiment) -> bool:
     """A run of the lesson's own kind: SGD (or GD) at a constant rate, on the default data."""
-    return e.optimizer == "sgd" and e.schedule == "constant" and e.data == DataSpec()
+    return (e.optimizer == "sgd" and e.schedule == "constant" and e.data == DataSpec()
+            and not e.picked)  # fmt: skip
 
 
 def lesson(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
@@ -323,7 +335,7 @@ def _in_registry_order(runs) -> tuple[Experiment, ...]:
 def optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Every optimizer with the full batch on the lesson's data: gradient descent first."""
     full = [e for e in table if e.batch_size is None and e.data == DataSpec()
-            and e.schedule == "constant"
+            and e.schedule == "constant" and not e.picked
             and (e.optimizer != "sgd" or e.lr == SWEEP_LR)]  # fmt: skip
     return _in_registry_order(full)
 
@@ -331,13 +343,13 @@ def optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
 def minibatch_optimizer_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """SGD and the optimizers run with mini-batches at SWEEP_BATCH_SIZE and SWEEP_LR."""
     runs = [e for e in table if e.batch_size == SWEEP_BATCH_SIZE and e.lr == SWEEP_LR
-            and e.data == DataSpec() and e.schedule == "constant"]  # fmt: skip
+            and e.data == DataSpec() and e.schedule == "constant" and not e.picked]  # fmt: skip
     return _in_registry_order(runs)
 
 
 def ill_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Every optimizer on the ill-conditioned data (x moved, not centred)."""
-    return _in_registry_order(e for e in table if e.data == ILL)
+    return _in_registry_order(e for e in table if e.data == ILL and not e.picked)
 
 
 CONDITIONING_OPTIMIZERS = ("sgd", "momentum", "newton")  # their paths on the narrow valley

@@ -197,6 +197,7 @@ def summary(h: History, data: Data) -> dict:
         "optimizer": e.optimizer,
         "hyper": {k: list(v) if isinstance(v, tuple) else v for k, v in e.hyper.items()},
         "schedule": e.schedule,
+        "picked": e.picked,  # who chose the settings: "" (the table), "tuned", "theory", ...
         "gradient_evaluations": int(h.gradients[-1]) if h.gradients is not None else h.steps_run,
         "hessian_evaluations": h.hessians,
     }

@@ -1,6 +1,8 @@
 """How each of the lesson's figures is drawn, one function per figure of the registry
 (sgd_lib.pictures.figures): f(job, theme, title) -> its files in one theme, in order."""
 
+import torch
+
 from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
@@ -10,6 +12,7 @@ from sgd_lib.pictures import (
     render_optimizers,
     render_race,
     render_studies,
+    render_tuning,
 )
 from sgd_lib.pictures.animate import Animation
 from sgd_lib.pictures.encode import recolour_gif, to_image
@@ -20,7 +23,7 @@ from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
 from sgd_lib.pictures.render_linked import animate_linked
 from sgd_lib.pictures.render_plots import plot_data, plot_loss, plot_paths
 from sgd_lib.pictures.render_studies import plot_floor, plot_lr_range, plot_uniform
-from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study
+from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study, tuning
 from sgd_lib.pictures.theme import THEMES
 
 # An animation is drawn once, in the first theme; the others get its pixels in their own
@@ -96,13 +99,14 @@ def draw_jitter(job: Job, theme, title: str) -> list[Encoded]:
 
 # What each comparison's bands are drawn against.
 BANDS_BY = {"compare-lr": "lr", "compare-examples": "examples", "samplers": "sampler",
-            "optimizers-bands": "optimizer"}  # fmt: skip
+            "optimizers-bands": "optimizer", "bands-tuned-16": "optimizer",
+            "bands-tuned-1": "optimizer"}  # fmt: skip
 
 
 def draw_bands(job: Job, theme, title: str) -> list[Encoded]:
     by = BANDS_BY.get(job.figure, "batch")
     # The optimizers jitter at the same loss but not at the same distance from the answer.
-    distance = job.figure == "optimizers-bands"
+    distance = by == "optimizer"
     return [png(plot_bands([study(e) for e in job.runs], theme, title, by, distance))]
 
 
@@ -193,4 +197,39 @@ def conditioning_facts(job: Job) -> dict:
         out |= {f"{prefix}gd_updates": floor["sgd_updates"], f"{prefix}gd_lr": gd.experiment.lr,
                 f"{prefix}gd_distance": floor["sgd_distance"],
                 f"{prefix}steps": gd.steps_run}  # fmt: skip
+        if data.spec.centred:  # x scaled to unit variance as well: the bowl is round
+            x = data.x.double()
+            standard = x.clone()
+            standard[:, 0] = x[:, 0] / x[:, 0].std(correction=0)
+            eig = torch.linalg.eigvalsh(2 / len(x) * standard.T @ standard).tolist()
+            out["standardised_kappa"] = round(eig[1] / eig[0], 10)
     return out
+
+
+# ---- fair races ----------------------------------------------------------------------------
+
+
+def _protocol(job: Job):
+    from sgd_lib.lesson.protocols import PROTOCOLS
+
+    name = job.spec.protocol
+    return PROTOCOLS[name], tuning(name)
+
+
+def draw_tuning(job: Job, theme, title: str) -> list[Encoded]:
+    protocol, grids = _protocol(job)
+    data = data_for(protocol.data)
+    return [png(render_tuning.plot_tuning(grids, protocol, data, theme, title))]
+
+
+def tuning_facts(job: Job) -> dict:
+    protocol, grids = _protocol(job)
+    return render_tuning.tuning_facts(grids, protocol, data_for(protocol.data))
+
+
+def draw_theory(job: Job, theme, title: str) -> list[Encoded]:
+    return [png(render_tuning.plot_theory(_by_data(job), theme))]
+
+
+def theory_facts(job: Job) -> dict:
+    return render_tuning.theory_facts(_by_data(job))

@@ -34,6 +34,8 @@ from sgd_lib.lesson.experiments import (
     sampler_runs,
     schedule_runs,
 )
+from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.protocols import GRIDS, PROTOCOLS
 from sgd_lib.pictures.theme import THEMES
 
 # A figure's files, as (kind, extension) per theme; kind None is the figure itself, named
@@ -54,6 +56,7 @@ class Figure:
     facts: str | None = None  # "module:function": f(job) -> the named numbers it computes
     per_run: bool = False  # one job per experiment of the table (its slug names the files)
     frames: int | None = None  # a grid's clock: at most this many frames (None: the first run's)
+    protocol: str | None = None  # the tuning protocol (lesson.protocols) it shows, if any
 
     def titled(self) -> str:
         return self.title.format(bs=SWEEP_BATCH_SIZE, lr=SWEEP_LR)
@@ -65,6 +68,30 @@ def _none(table):
 
 def _gd(table):
     return (gradient_descent(table),)
+
+
+def _picked(protocol: str, *picked: str):
+    """The runs of a tuning protocol's setting that `picked` chose (by default "tuned")."""
+    picked = picked or ("tuned",)
+    return lambda table: tuple(e for p in picked for e in PROTOCOLS[protocol].runs(table, p))
+
+
+def _tuned_race(protocol: str, same_lr_race):
+    """Each first-order method at its tuned setting, and the methods the protocol does not
+    tune (Newton, CG, L-BFGS) as the same-lr race runs them; none if nothing was tuned."""
+
+    def draws(table):
+        tuned = PROTOCOLS[protocol].runs(table)
+        if not tuned:
+            return ()
+        rest = [e for e in same_lr_race(table) if e.optimizer not in GRIDS]
+        return tuple(sorted([*tuned, *rest], key=lambda e: list(OPTIMIZERS).index(e.optimizer)))
+
+    return draws
+
+
+def _theory(table):
+    return _picked("full-lesson", "theory")(table) + _picked("full-moved", "theory")(table)
 
 
 _DRAW = "sgd_lib.pictures.draw"  # the drawing functions of the figures below
@@ -130,6 +157,25 @@ FIGURES = {
                "every optimizer, full batch, x moved off 0", facts=f"{_DRAW}:race_facts"),
         Figure("race-ill-loss", ill_runs, f"{_DRAW}:draw_race_loss",
                title="every optimizer, full batch, x moved off 0"),
+        # Fair races: every first-order method at its own best (sgd_lib.lesson.protocols).
+        *(Figure(f"tuning-{name}", _picked(name), f"{_DRAW}:draw_tuning",
+                 title=f"tuning: {p.title}", facts=f"{_DRAW}:tuning_facts", protocol=name)
+          for name, p in PROTOCOLS.items()),
+        Figure("race-tuned", _tuned_race("full-lesson", optimizer_runs), f"{_DRAW}:draw_race",
+               ANIMATION, "every optimizer at its tuned setting, full batch",
+               facts=f"{_DRAW}:race_facts"),
+        Figure("race-tuned-loss", _tuned_race("full-lesson", optimizer_runs),
+               f"{_DRAW}:draw_race_loss", title="every optimizer at its tuned setting"),
+        Figure("race-ill-tuned", _tuned_race("full-moved", ill_runs), f"{_DRAW}:draw_race",
+               ANIMATION, "at tuned settings, x moved off 0", facts=f"{_DRAW}:race_facts"),
+        Figure("race-ill-tuned-loss", _tuned_race("full-moved", ill_runs),
+               f"{_DRAW}:draw_race_loss", title="at tuned settings, x moved off 0"),
+        Figure("theory", _theory, f"{_DRAW}:draw_theory", facts=f"{_DRAW}:theory_facts"),
+        *(Figure(f"bands-tuned-{PROTOCOLS[name].batch_size}",
+                 _picked(name, "tuned", "same-step"), f"{_DRAW}:draw_bands",
+                 title=f"tuned optimizers, {PROTOCOLS[name].title}",
+                 facts=f"{_DRAW}:minibatch_facts", protocol=name)
+          for name in ("batch-16", "batch-1")),
         Figure("conditioning", conditioning_runs, f"{_DRAW}:draw_conditioning",
                title="the same points, two ways to measure x",
                facts=f"{_DRAW}:conditioning_facts"),

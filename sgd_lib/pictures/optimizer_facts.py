@@ -22,10 +22,19 @@ def reach(h: History, floor: float) -> tuple[int | None, int | None]:
 
 
 def hessian_facts(data: Data, prefix: str = "") -> dict:
+    """The Hessian's eigenvalues, its condition number κ (the curvature across the valley
+    over the curvature along it), the contours' length over their width (√κ), 2/λ_max; and
+    κ once each parameter is scaled by its own curvature (the Hessian's diagonal), as a
+    per-parameter step size does."""
     x = data.x.double()
-    eig = torch.linalg.eigvalsh(2 / len(x) * x.T @ x).tolist()
+    H = 2 / len(x) * x.T @ x
+    eig = torch.linalg.eigvalsh(H).tolist()
+    scale = H.diagonal().rsqrt()
+    scaled = torch.linalg.eigvalsh(scale[:, None] * H * scale[None, :]).tolist()
     return {f"{prefix}lambda_max": eig[1], f"{prefix}lambda_min": eig[0],
-            f"{prefix}kappa": eig[1] / eig[0], f"{prefix}lr_max": 2 / eig[1]}  # fmt: skip
+            f"{prefix}kappa": eig[1] / eig[0], f"{prefix}aspect": (eig[1] / eig[0]) ** 0.5,
+            f"{prefix}lr_max": 2 / eig[1],
+            f"{prefix}scaled_kappa": scaled[1] / scaled[0]}  # fmt: skip
 
 
 def race_facts(histories: list[History], data: Data) -> dict:
@@ -80,10 +89,18 @@ def minibatch_facts(studies: list[Study]) -> dict:
     """Per optimizer at a mini-batch: the 10%, median and 90% final MSE and distance."""
     out = {"seeds": len(studies[0].seeds), "batch_size": studies[0].experiment.batch_size}
     for s in studies:
-        name = s.experiment.optimizer
+        e = s.experiment
+        # momentum at the tuned SGD's step, beside momentum tuned: "momentum_same_step"
+        name = e.optimizer + ("_same_step" if e.picked == "same-step" else "")
+        out |= {f"{name}_lr": e.lr, **{f"{name}_{k}": v for k, v in e.hyper.items()
+                                        if isinstance(v, float)}}  # fmt: skip
         loss = s.band(s.loss[:, -1]).tolist()
         distance = s.band(s.distance()[:, -1]).tolist()
         out |= {f"{name}_loss_median": loss[1], f"{name}_loss_high": loss[2],
                 f"{name}_distance_median": distance[1], f"{name}_distance_low": distance[0],
                 f"{name}_distance_high": distance[2]}  # fmt: skip
+    # the furthest median over the nearest, of the methods at their own settings
+    medians = [s.band(s.distance()[:, -1])[1].item() for s in studies
+               if s.experiment.picked != "same-step"]  # fmt: skip
+    out["spread"] = max(medians) / min(medians)
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}

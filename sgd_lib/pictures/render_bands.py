@@ -12,6 +12,15 @@ from sgd_lib.pictures.render_studies import rounded
 from sgd_lib.pictures.theme import Theme
 
 
+def optimizer_name(e) -> str:
+    """A legend's name for a run's optimizer: its title, and for a picked run its lr (and, at
+    SGD's step, its momentum)."""
+    name = OPTIMIZERS[e.optimizer].title
+    if e.picked == "same-step":
+        return f"{name} {e.hyper['momentum']:g},\nSGD's step"
+    return f"{name},\nlr {e.lr:g}" if e.picked else name
+
+
 def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,
                distance: bool = False) -> Image.Image:  # fmt: skip
     """Median full-data loss per update (or, with `distance`, the distance from the
@@ -42,12 +51,11 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,
                 x = x * (e.batch_size or e.data.n)
             low, mid, high = band(s).numpy()
             name = {"lr": f"{e.lr:g}", "sampler": f"{e.batch_size}, {e.sampler}",
-                    "optimizer": OPTIMIZERS[e.optimizer].title}.get(
-                by, str(e.batch_size or "all")
-            )  # fmt: skip
+                    "optimizer": optimizer_name(e)}.get(by, str(e.batch_size or "all"))  # fmt: skip
+            style = {"ls": (0, (4, 2))} if e.picked == "same-step" else {}
             if len(s.seeds) > 1:
                 ax.fill_between(x, low, high, color=color, alpha=0.18, lw=0)
-            ax.plot(x, mid, color=color, lw=2, label=name)
+            ax.plot(x, mid, color=color, lw=2, label=name, **style)
         ax.set_yscale("log")
         high = max(band(s)[2].max().item() for s in studies)
         ax.set_ylim(min(band(s)[0].min().item() for s in studies) / 1.5, min(top, high) * 2)

@@ -57,14 +57,16 @@ def y_view(data: Data) -> tuple[float, float]:
 
 def readout(h: History, t: int) -> tuple[str, str]:
     mse = h.loss[t].item()
-    # Three significant digits, but never an exponent: a run stops before its MSE passes
-    # BLOWUP times the start, so at most five digits ever show.
-    return f"step {t}", f"MSE {mse:,.0f}" if mse >= 1000 else f"MSE {mse:.3g}"
+    # Three significant digits, trailing zeros kept (0.240 beside 0.239), but never an
+    # exponent: a run stops before its MSE passes BLOWUP times the start, so at most five
+    # digits ever show.
+    return f"step {t}", f"MSE {mse:,.0f}" if mse >= 1000 else f"MSE {mse:#.3g}".rstrip(".")
 
 
 def settings_label(h: History) -> str:
     e = h.experiment
-    return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, e.data.x_shift, e.data.centred)
+    return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, e.data.x_shift, e.data.centred,
+                     e.hyper, e.picked)  # fmt: skip
 
 
 def divergence_note(h: History) -> str:

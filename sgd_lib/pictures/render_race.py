@@ -136,7 +136,7 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
                     trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
                     head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
                     blitter.snap(line, line_xy(h.params[t], xv))
-                    texts.append(readout(h, t)[1] + (" (end)" if t < shared else ""))
+                    texts.append(readout(h, t)[1])  # a run that has ended holds its end
                 yield tuple(texts)
 
         return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)

@@ -16,12 +16,21 @@ def method_label(batch_size: int | None, optimizer: str = "sgd") -> str:
     return f"{title}, " + ("full batch" if batch_size is None else f"batch size {batch_size}")
 
 
+PICKED_WORDS = {"tuned": "tuned", "theory": "the theory's best", "same-step": "SGD's step"}
+
+
 def run_label(lr: float, batch_size: int | None, optimizer: str = "sgd",
               schedule: str = "constant", x_shift: float = 0.0,
-              centred: bool = False) -> str:  # fmt: skip
+              centred: bool = False, hyper: dict | None = None,
+              picked: str = "") -> str:  # fmt: skip
     """The run's settings in words: "gradient descent, lr 0.1" or "SGD, batch size 16, lr 1";
-    an optimizer other than SGD, a schedule and a moved or centred x are named too."""
+    an optimizer other than SGD, a schedule and a moved or centred x are named too, and a
+    run whose settings were picked (sgd_lib.lesson.protocols) says so, with its momentum."""
     label = f"{method_label(batch_size, optimizer)}, lr {lr:g}"
+    if picked and hyper and "momentum" in hyper:
+        label += f", momentum {hyper['momentum']:g}"
+    if picked:
+        label += f" ({PICKED_WORDS[picked]})"
     if schedule != "constant":
         label += f" ({schedule} decay)"
     if centred:

@@ -16,6 +16,7 @@ nothing to do finishes in well under a second.
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -24,10 +25,12 @@ from pathlib import Path
 
 from sgd_lib.checks import SettingError, signals_held
 from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
-from sgd_lib.pictures.figures import Job, plan
+from sgd_lib.lesson.protocols import PROTOCOLS, Protocol, with_picked
+from sgd_lib.pictures.figures import FIGURES, Job, plan
 from sgd_lib.site.freshness import FACTS, code_version, is_fresh, read_manifest, was_run_file
 from sgd_lib.site.manifest import dump
 from sgd_lib.site.outdir import MANIFEST, OutDir, digest
+from sgd_lib.site.tuning_stage import tune
 from sgd_lib.site.workers import WorkerDied, run_parallel, system_failure
 
 @dataclass
@@ -62,6 +65,7 @@ def build(
     out: Path,
     *,
     table: tuple[Experiment, ...] = EXPERIMENTS,
+    protocols: tuple[Protocol, ...] | None = None,
     jobs: int = 1,
     force: bool = False,
     only: Iterable[str] | None = None,
@@ -73,23 +77,46 @@ def build(
 
     One build at a time holds `out`: another one waits for it (`on_wait` is called once), or
     with `wait=False` raises outdir.Busy. Whatever stops the build (an error, Ctrl-C), the
-    manifest it leaves vouches for exactly the whole files of ours on disk."""
+    manifest it leaves vouches for exactly the whole files of ours on disk.
+
+    First the tuning `protocols` (by default, PROTOCOLS for the site's own table and none for
+    another) pick their runs, which join the table; their record is the manifest's too."""
     start = time.perf_counter()
-    every = plan(table)
-    chosen = select(every, only)
+    if protocols is None:
+        protocols = tuple(PROTOCOLS.values()) if table is EXPERIMENTS else ()
+    check_only(only, table)
     out.mkdir(parents=True, exist_ok=True)
     with OutDir.locked(out, wait, on_wait) as disk:
         disk.remove_leftovers()
-        return _build_locked(disk, table, every, chosen, jobs, force, only, progress, start)
+        code = code_version()
+        known, known_runs, known_facts, known_tuning, distrusted = read_manifest(disk)
+        tuning = tune(protocols, known_tuning, code)
+        table = with_picked(table, tuning)
+        every = plan(table)
+        chosen = select(every, only)
+        return _build_locked(disk, table, every, chosen, jobs, force, only, progress, start,
+                             code, (known, known_runs, known_facts, distrusted), tuning)  # fmt: skip
 
 
-def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start) -> Report:
-    code = code_version()
-    known, known_runs, known_facts, distrusted = read_manifest(disk)
+# The slugs of runs a tuning stage picks: gd-lr0.562-tuned, lr0.075-bs16-momentum-...-same-step
+PICKED_SLUG = re.compile(r"-(tuned|theory|same-step)$")
+
+
+def check_only(only: Iterable[str] | None, table: tuple[Experiment, ...] = EXPERIMENTS) -> None:
+    """A SettingError if `only` names what no build of `table` makes. A picked run's name,
+    or a figure's that draws them, is checked once the tuning stage has picked them."""
+    later = lambda name: PICKED_SLUG.search(name) is not None or name in FIGURES  # noqa: E731
+    select(plan(table), only and [name for name in only if not later(name)])
+
+
+def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start, code, last,
+                  tuning) -> Report:  # fmt: skip
+    known, known_runs, known_facts, distrusted = last
     keys = {job.slug: job.key(code) for job in every}
     layout = {  # for the pages: the table's order, and which runs each shared figure draws
         "table": [e.slug for e in table],
         "figures": {j.slug: [e.slug for e in j.runs] for j in every if not j.spec.per_run},
+        "tuning": tuning,  # what the tuning protocol measured and picked
     }
     stale = [
         j

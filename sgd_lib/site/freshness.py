@@ -48,16 +48,17 @@ def code_version(skip: frozenset[str] | set[str] = NOT_RENDERING) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(out: OutDir) -> tuple[dict[str, dict], dict[str, dict], dict, str | None]:
-    """The files the last build vouched for, by name, its runs' results, by slug, and its
-    facts, by figure; all empty, with the reason, if there is no manifest this build would
-    have written."""
+def read_manifest(out: OutDir) -> tuple[dict, dict, dict, dict, str | None]:
+    """The files the last build vouched for, by name, its runs' results, by slug, its facts,
+    by figure, and its tuning record, by protocol; all empty, with the reason, if there is no
+    manifest this build would have written."""
     if not out.exists(MANIFEST):
-        return {}, {}, {}, None
+        return {}, {}, {}, {}, None
     manifest, problem = parse(out.read(MANIFEST))
     if manifest is None:
-        return {}, {}, {}, problem
-    return {f["name"]: f for f in manifest["files"]}, manifest["runs"], manifest["facts"], None
+        return {}, {}, {}, {}, problem
+    files = {f["name"]: f for f in manifest["files"]}
+    return files, manifest["runs"], manifest["facts"], manifest["tuning"], None
 
 
 def is_fresh(job: Job, key: str, disk: OutDir, known: dict[str, dict], runs: dict,

@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 
+from sgd_lib.lesson.experiments import PICKED
 from sgd_lib.site.outdir import MANIFEST, is_ours, read_regular
 
 HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -93,6 +94,7 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
         _text(k) and (_number(x) or _pair(x)) for k, x in v.items()
     ),
     "schedule": _text,
+    "picked": lambda v: v in PICKED,
     "gradient_evaluations": _whole,
     "hessian_evaluations": _whole,
     "seeds": _whole,
@@ -105,7 +107,7 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
 }
 
 
-TOP = {"files", "runs", "facts", "table", "figures"}
+TOP = {"files", "runs", "facts", "table", "figures", "tuning"}
 
 
 def _record(value, fields: dict, what: str) -> str | None:
@@ -118,7 +120,7 @@ def _record(value, fields: dict, what: str) -> str | None:
 def problem(manifest) -> str | None:
     """What keeps `manifest` (parsed JSON) from being one this build wrote; None if nothing."""
     if not isinstance(manifest, dict) or manifest.keys() != TOP:
-        return "the top level is not {files, runs, facts, table, figures}"
+        return "the top level is not {files, runs, facts, table, figures, tuning}"
     files, runs = manifest["files"], manifest["runs"]
     if not isinstance(files, list) or not isinstance(runs, dict):
         return "files is not a list or runs is not an object"
@@ -145,6 +147,11 @@ def problem(manifest) -> str | None:
         return "table is not a list of slugs or figures is not an object"
     if not all(_text(k) and _texts(v) for k, v in figures.items()):
         return "figures is not an object of slug lists"
+    tuning = manifest["tuning"]  # its contents are checked where they are used
+    if not isinstance(tuning, dict) or not all(
+        _text(k) and isinstance(v, dict) and _hex(v.get("key")) for k, v in tuning.items()
+    ):
+        return "tuning is not an object of records with a key"
     return None
 
 

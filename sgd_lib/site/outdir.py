@@ -20,8 +20,9 @@ from pathlib import Path
 
 MANIFEST = "manifest.json"
 # The shape of every figure's name: SLUG-KIND-THEME.EXT or NAME-THEME.EXT, e.g. lr0.1-bs16-fit-
-# light.gif. A name of another shape is never the build's, whatever a manifest says.
-FIGURE_NAME = re.compile(r"[a-z0-9][a-z0-9.+-]{0,150}-(light|dark)\.(gif|png)", re.ASCII)
+# light.gif (a comma: Adam's betas in a slug). A name of another shape is never the build's,
+# whatever a manifest says.
+FIGURE_NAME = re.compile(r"[a-z0-9][a-z0-9.,+-]{0,150}-(light|dark)\.(gif|png)", re.ASCII)
 TMP_NAME = re.compile(r"\.(?P<name>.+)\.[0-9]+-[0-9a-f]{8}\.tmp", re.ASCII)
 READ_LIMIT = 64 * 2**20  # no file of ours is near this; a bigger one is not ours
 
