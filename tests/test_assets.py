@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from sgd_lib import EXPERIMENTS, Experiment
+from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.pictures.render_fit import frame_steps
 from sgd_lib.pictures.theme import THEMES
 from sgd_lib.site.assets import FACTS, MANIFEST, build, plan
@@ -138,7 +139,7 @@ def test_changing_one_experiment_renders_only_its_files(cold, tmp_path):
     shutil.copytree(cold, out)
     changed = next(e for e in EXPERIMENTS if e.slug == "lr0.1-bs4")
     table = tuple(dataclasses.replace(e, seeds=100) if e == changed else e for e in EXPERIMENTS)
-    report = build(out, table=table, jobs=1)
+    report = build(out, table=table, jobs=1, protocols=tuple(PROTOCOLS.values()))
     drawing_it = [j for j in plan(table) if changed.slug in [e.slug for e in j.runs]]
     assert {j.slug for j in drawing_it} == {changed.slug, "compare-bs", "compare-examples",
                                             "grid-bs", "jitter"}  # fmt: skip
@@ -172,7 +173,7 @@ def test_figures_no_longer_in_the_table_are_removed(cold, tmp_path):
     out = tmp_path / "assets"
     shutil.copytree(cold, out)
     table = tuple(e for e in EXPERIMENTS if e.slug != "lr0.01-bs64")
-    report = build(out, table=table, jobs=1)
+    report = build(out, table=table, jobs=1, protocols=tuple(PROTOCOLS.values()))
     assert report.removed == sorted(n for n in manifest(cold) if n.startswith("lr0.01-bs64-"))
     assert not any(n.startswith("lr0.01-bs64-") for n in files(out))
 

@@ -23,6 +23,8 @@ ALLOWED = {
     # What the sources report and the pages quote as theirs: the 2019 write-up's initial
     # MSE and recovered line, the write-ups' "about 8", and the year that names the write-up.
     "92.9", "3.0332", "9.9738", "8", "2019",
+    # The years that name the work the fair-races page cites (Polyak; Choi et al.; Schmidt et al.).
+    "1964", "2021",
     # The band every comparison shows (studies.BAND): 10% to 90%, the middle 80%.
     "10-90%", "80%",
     # The Python the project is built with (the README's requirement, not a claim).

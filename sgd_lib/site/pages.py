@@ -91,7 +91,7 @@ def describe(run: dict) -> str:
 def is_lesson_run(run: dict) -> bool:
     """One of the lesson's own runs: SGD (or GD) at a constant rate on the lesson's data."""
     return (run["optimizer"] == "sgd" and run["schedule"] == "constant" and not run["x_shift"]
-            and not run["centred"])  # fmt: skip
+            and not run["centred"] and not run["picked"])  # fmt: skip
 
 
 # The explorer's data settings: a key for the URL and how the page names it.
