@@ -11,6 +11,7 @@ takes hours. Prints medians of R runs and the ratio. Numbers come from this mach
 import argparse
 import statistics
 import time
+from dataclasses import replace
 
 import torch
 
@@ -40,8 +41,7 @@ def loop(sample: int) -> float:
             picks = settings[:: max(1, len(settings) // sample)][:sample]
             start = time.perf_counter()
             for setting in picks:
-                e = p.experiment(name, setting)
-                train(data, e.__class__(**{**e.__dict__, "seed": seeds[0], "seeds": 1}))
+                train(data, replace(p.experiment(name, setting), seed=seeds[0], seeds=1))
             per_run = (time.perf_counter() - start) / len(picks)
             total += per_run * len(settings) * len(seeds)
     return total

@@ -76,16 +76,20 @@ def score(data: Data, protocol: Protocol, optimizer: str) -> Grid:
     n = len(y)
     # The full-data MSE as a quadratic in a: aᵀQa - 2aᵀb + c, for every point at once.
     Q, b, c = x.T @ x / n, x.T @ y / n, (y @ y / n).item()
+
+    def full_mse(a: torch.Tensor) -> torch.Tensor:
+        a = a.double()
+        return ((a @ Q) * a).sum(-1) - 2 * (a @ b) + c
+
     ols = least_squares(x, y)
-    floor = (ols @ Q @ ols - 2 * ols @ b + c).item()
+    floor = full_mse(ols).item()
     if protocol.batch_size is None:
         hessians, pulls = (2 * Q).expand(T, 1, 2, 2), (2 * b).expand(T, 1, 2)
     else:
         xx, xy = batch_sums(data, protocol.batch_size, T, seeds, "random")
         hessians, pulls = (2 / protocol.batch_size) * xx, (2 / protocol.batch_size) * xy
     a = torch.tensor(A0).expand(P, S, 2).clone()
-    limit = BLOWUP * (torch.tensor(A0, dtype=torch.float64) @ Q @ torch.tensor(A0).double()
-                      - 2 * torch.tensor(A0).double() @ b + c).item()  # fmt: skip
+    limit = BLOWUP * full_mse(torch.tensor(A0)).item()
     alive = torch.ones(P, S, dtype=torch.bool)
     last_out = torch.zeros(P, S, dtype=torch.long)  # the last update that ended outside CLOSE
     state = {}
@@ -95,8 +99,7 @@ def score(data: Data, protocol: Protocol, optimizer: str) -> Grid:
         stepped.grad = batch.at(a)
         update(stepped, state, lr, batch, **hyper)
         stepped.grad = None
-        d = stepped.double()
-        full = ((d @ Q) * d).sum(-1) - 2 * (d @ b) + c
+        full = full_mse(stepped)
         alive &= full <= limit  # NaN and inf fail the comparison too
         a = torch.where(alive.unsqueeze(-1), stepped, a)
         last_out = torch.where(~alive | (full > (1 + CLOSE) * floor), t, last_out)

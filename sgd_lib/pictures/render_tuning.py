@@ -17,6 +17,7 @@ from sgd_lib.lesson.tuning import Grid, theory
 from sgd_lib.pictures.canvas import figure
 from sgd_lib.pictures.optimizer_facts import reach
 from sgd_lib.pictures.render_plots import draw
+from sgd_lib.pictures.render_studies import floor
 from sgd_lib.pictures.theme import Theme
 
 TUNING_SIZE = (640, 600)  # pixels: one plot, its legend below, readable at a phone's width
@@ -140,8 +141,7 @@ def theory_facts(pairs: list[tuple[Data, list[History]]]) -> dict:
         prefix = "moved_" if data.spec.x_shift else "lesson_"
         t = theory(data)
         ols = least_squares(data.x, data.y)
-        x, y = data.x.double(), data.y.double()
-        floor = ((x @ ols - y) ** 2).mean().item()
+        lowest = floor(data)
         out |= {f"{prefix}{k}": v for k, v in t.items()}
         for h in runs:
             kind = "gd" if h.experiment.optimizer == "sgd" else "hb"
@@ -152,7 +152,7 @@ def theory_facts(pairs: list[tuple[Data, list[History]]]) -> dict:
             out[f"{prefix}{kind}_speed_ratio"] = (
                 math.log(rate) / math.log(theory_rate) if rate else None
             )
-            out[f"{prefix}{kind}_updates"] = reach(h, floor)[0]
+            out[f"{prefix}{kind}_updates"] = reach(h, lowest)[0]
             out[f"{prefix}{kind}_steps"] = h.steps_run
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}
 
