@@ -151,7 +151,8 @@ def gd_facts(job: Job) -> dict:
 def draw_race(job: Job, theme, title: str) -> list[Encoded]:
     runs = [history(e) for e in job.runs]
     data = data_for(job.data)
-    make = lambda t: render_race.animate_race(runs, data, t, title, job.spec.frames)  # noqa: E731
+    spec = job.spec
+    make = lambda t: render_race.animate_race(runs, data, t, title, spec.frames, spec.until)  # noqa: E731
     return animation_files(job, "race", make, theme, runs)
 
 

@@ -57,6 +57,7 @@ class Figure:
     per_run: bool = False  # one job per experiment of the table (its slug names the files)
     frames: int | None = None  # a grid's clock: at most this many frames (None: the first run's)
     protocol: str | None = None  # the tuning protocol (lesson.protocols) it shows, if any
+    until: int | None = None  # an animation's clock stops at this update (None: at the end)
 
     def titled(self) -> str:
         return self.title.format(bs=SWEEP_BATCH_SIZE, lr=SWEEP_LR)
@@ -161,13 +162,19 @@ FIGURES = {
         *(Figure(f"tuning-{name}", _picked(name), f"{_DRAW}:draw_tuning",
                  title=f"tuning: {p.title}", facts=f"{_DRAW}:tuning_facts", protocol=name)
           for name, p in PROTOCOLS.items()),
+        # Tuned, every method is within 1% of the floor by update 14 of the lesson's bowl: the
+        # animation shows the first 25 updates one by one (the other 75 hold still, and would
+        # cost the page more in the player's data than the GIF).
         Figure("race-tuned", _tuned_race("full-lesson", optimizer_runs), f"{_DRAW}:draw_race",
                ANIMATION, "every optimizer at its tuned setting, full batch",
-               facts=f"{_DRAW}:race_facts"),
+               facts=f"{_DRAW}:race_facts", frames=26, until=25),
         Figure("race-tuned-loss", _tuned_race("full-lesson", optimizer_runs),
                f"{_DRAW}:draw_race_loss", title="every optimizer at its tuned setting"),
+        # On the valley the slowest tuned methods are at the floor by update 700 or so of the
+        # 2000: the animation shows the first 900, every 30th.
         Figure("race-ill-tuned", _tuned_race("full-moved", ill_runs), f"{_DRAW}:draw_race",
-               ANIMATION, "at tuned settings, x moved off 0", facts=f"{_DRAW}:race_facts"),
+               ANIMATION, "at tuned settings, x moved off 0", facts=f"{_DRAW}:race_facts",
+               frames=31, until=900),
         Figure("race-ill-tuned-loss", _tuned_race("full-moved", ill_runs),
                f"{_DRAW}:draw_race_loss", title="at tuned settings, x moved off 0"),
         Figure("theory", _theory, f"{_DRAW}:draw_theory", facts=f"{_DRAW}:theory_facts"),

@@ -13,12 +13,9 @@ from sgd_lib.pictures.theme import Theme
 
 
 def optimizer_name(e) -> str:
-    """A legend's name for a run's optimizer: its title, and for a picked run its lr (and, at
-    SGD's step, its momentum)."""
-    name = OPTIMIZERS[e.optimizer].title
-    if e.picked == "same-step":
-        return f"{name} {e.hyper['momentum']:g},\nSGD's step"
-    return f"{name},\nlr {e.lr:g}" if e.picked else name
+    """A legend's name for a run's optimizer: its title, or for momentum run at the tuned
+    SGD's effective step, that (the pages give each run's settings)."""
+    return "SGD's step" if e.picked == "same-step" else OPTIMIZERS[e.optimizer].title
 
 
 def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,

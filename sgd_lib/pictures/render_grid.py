@@ -39,10 +39,12 @@ LINE_PX = round(TEXT_PT * 1.4 * DPI / 72)  # one line of that text, in pixels
 LABEL_PX, READOUT_PX = 2 * LINE_PX + 4, 2 * LINE_PX + 14  # a cell's text above and below
 
 
-def shared_steps(histories: list[History], frames: int) -> list[int]:
-    """The clock: steps 0, u, 2u, … to the longest run's end, u = ceil(its steps / (frames - 1)):
-    every tick is the same number of updates in every panel (the last tick may be fewer)."""
+def shared_steps(histories: list[History], frames: int, until: int | None = None) -> list[int]:
+    """The clock: steps 0, u, 2u, … to the longest run's end (or `until`, if sooner),
+    u = ceil(its steps / (frames - 1)): every tick is the same number of updates in every
+    panel (the last tick may be fewer)."""
     last = max(h.steps_run for h in histories)
+    last = last if until is None else min(last, until)
     every = max(1, math.ceil(last / (frames - 1)))
     return [min(k * every, last) for k in range(math.ceil(last / every) + 1)]
 

@@ -73,11 +73,12 @@ def draw_contours(ax, data: Data, theme: Theme, view) -> None:
 
 
 def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
-                 frames: int | None = None) -> Animation:  # fmt: skip
+                 frames: int | None = None, until: int | None = None) -> Animation:  # fmt: skip
     """Every run's path over one contour map of the MSE, all on one clock, beside a small
-    panel per run with its line over the data. A run that ends sooner holds its end."""
+    panel per run with its line over the data; to update `until`, if given. A run that ends
+    sooner holds its end."""
     e = histories[0].experiment
-    steps = shared_steps(histories, frames or e.frames)
+    steps = shared_steps(histories, frames or e.frames, until)
     names = [h.experiment.optimizer for h in histories]
     colors = theme.method_colors(names)
     W, H = RACE_SIZE
