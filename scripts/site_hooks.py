@@ -13,15 +13,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from sgd_lib.site.pages import (
-    Manifest,
-    PageError,
-    describe,
-    drop_remote_scripts,
-    ending,
-    expand,
-    mathml,
-)
+from sgd_lib.site.page_data import Manifest, PageError, describe, ending
+from sgd_lib.site.pages import drop_remote_scripts, expand, mathml
 
 ROOT = Path(__file__).resolve().parents[1]
 # The picture a link to any page previews with (overrides/main.html): gradient descent's

@@ -23,7 +23,8 @@ import pytest
 from PIL import Image
 from test_site import PAGES
 
-from sgd_lib.site.pages import explorer_hash, is_lesson_run
+from sgd_lib.site.page_data import is_lesson_run
+from sgd_lib.site.page_views import explorer_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"

@@ -15,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from sgd_lib.site.pages import Manifest, PageError, expand, optimizer_words
+from sgd_lib.site.page_data import Manifest, PageError, optimizer_words
+from sgd_lib.site.pages import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
