@@ -72,7 +72,7 @@ class Manifest:
 def describe(run: dict) -> str:
     """The run's settings in words, as the figures title it."""
     return run_label(run["lr"], run["batch_size"], run["optimizer"], run["schedule"],
-                     run["x_shift"], run["centred"])  # fmt: skip
+                     run["x_shift"], run["centred"], run["hyper"], run["picked"])  # fmt: skip
 
 
 def is_lesson_run(run: dict) -> bool:
