@@ -2,6 +2,7 @@
 theory's rates to the runs, and the fair-races sentences of the pages to the numbers."""
 
 import math
+from functools import cache
 
 import pytest
 import torch
@@ -11,11 +12,17 @@ from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
 from sgd_lib.lesson.loss import least_squares
 from sgd_lib.lesson.protocols import GRIDS, LRS, PROTOCOLS, picked_runs, with_picked
 from sgd_lib.lesson.training import train
+from sgd_lib.lesson.tuning import grids, grids_from
 from sgd_lib.pictures import draw
 from sgd_lib.pictures.figures import plan
 from sgd_lib.pictures.optimizer_facts import reach
-from sgd_lib.pictures.runs import tuning
 from sgd_lib.site import tuning_stage
+
+
+@cache
+def tuning(name: str) -> dict:
+    """A protocol's grids, trained here."""
+    return grids(make_data(PROTOCOLS[name].data), PROTOCOLS[name])
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +30,18 @@ def record():
     return tuning_stage.tune(tuple(PROTOCOLS.values()), {}, "code")
 
 
+def test_a_record_gives_back_the_grids_it_was_made_from(record):
+    for name, p in PROTOCOLS.items():
+        for method, grid in grids_from(record[name], p).items():
+            trained = tuning(name)[method]
+            assert grid.settings == trained.settings
+            torch.testing.assert_close(grid.band, trained.band, atol=1e-9, rtol=0)
+            assert grid.best == trained.best == record[name]["methods"][method]["best"]
+
+
 @pytest.fixture(scope="module")
 def facts(record):
-    jobs = {j.slug: j for j in plan(with_picked(EXPERIMENTS, record))}
+    jobs = {j.slug: j for j in plan(with_picked(EXPERIMENTS, record), record)}
     out = {name: draw.tuning_facts(jobs[f"tuning-{name}"]) for name in PROTOCOLS}
     out["theory"] = draw.theory_facts(jobs["theory"])
     for b in (16, 1):

@@ -158,3 +158,17 @@ def record(data: Data, protocol: Protocol, scored: dict[str, Grid] | None = None
     if protocol.batch_size is None:
         out["theory"] = {k: _plain(v) for k, v in theory(data).items()}
     return out
+
+
+def grids_from(record: dict, protocol: Protocol) -> dict[str, Grid]:
+    """The grids a record (as `record` made it, read back from JSON) holds."""
+
+    def setting(s: dict) -> dict:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in s.items()}
+
+    out = {}
+    for name, entry in record["methods"].items():
+        band = torch.tensor([[math.inf if v is None else v for v in row] for row in entry["band"]],
+                            dtype=torch.float64)  # fmt: skip
+        out[name] = Grid(protocol, name, [setting(s) for s in entry["settings"]], band)
+    return out

@@ -1,11 +1,15 @@
 """How each of the lesson's figures is drawn, one function per figure of the registry
 (sgd_lib.pictures.figures): f(job, theme, title) -> its files in one theme, in order."""
 
+import json
+
 import torch
 
 from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
+from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
+from sgd_lib.lesson.tuning import grids_from
 from sgd_lib.pictures import (
     optimizer_facts,
     render_bands,
@@ -23,7 +27,7 @@ from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
 from sgd_lib.pictures.render_linked import animate_linked
 from sgd_lib.pictures.render_plots import plot_data, plot_loss, plot_paths
 from sgd_lib.pictures.render_studies import plot_floor, plot_lr_range, plot_uniform
-from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study, tuning
+from sgd_lib.pictures.runs import Encoded, data_for, gif, history, png, study
 from sgd_lib.pictures.theme import THEMES
 
 # An animation is drawn once, in the first theme; the others get its pixels in their own
@@ -211,10 +215,9 @@ def conditioning_facts(job: Job) -> dict:
 
 
 def _protocol(job: Job):
-    from sgd_lib.lesson.protocols import PROTOCOLS
-
-    name = job.spec.protocol
-    return PROTOCOLS[name], tuning(name)
+    """The job's protocol and its grids, as the tuning stage recorded them."""
+    protocol = PROTOCOLS[job.spec.protocol]
+    return protocol, grids_from(json.loads(job.record), protocol)
 
 
 def draw_tuning(job: Job, theme, title: str) -> list[Encoded]:

@@ -56,7 +56,7 @@ class Figure:
     facts: str | None = None  # "module:function": f(job) -> the named numbers it computes
     per_run: bool = False  # one job per experiment of the table (its slug names the files)
     frames: int | None = None  # a grid's clock: at most this many frames (None: the first run's)
-    protocol: str | None = None  # the tuning protocol (lesson.protocols) it shows, if any
+    protocol: str | None = None  # the tuning protocol (lesson.protocols) whose record it draws
     until: int | None = None  # an animation's clock stops at this update (None: at the end)
 
     def titled(self) -> str:
@@ -181,7 +181,7 @@ FIGURES = {
         *(Figure(f"bands-tuned-{PROTOCOLS[name].batch_size}",
                  _picked(name, "tuned", "same-step"), f"{_DRAW}:draw_bands",
                  title=f"tuned optimizers, {PROTOCOLS[name].title}",
-                 facts=f"{_DRAW}:minibatch_facts", protocol=name)
+                 facts=f"{_DRAW}:minibatch_facts")
           for name in ("batch-16", "batch-1")),
         Figure("conditioning", conditioning_runs, f"{_DRAW}:draw_conditioning",
                title="the same points, two ways to measure x",
@@ -201,6 +201,9 @@ class Job:
     slug: str  # the experiment's slug for a per-run figure, else the figure's name
     runs: tuple[Experiment, ...]
     data: DataSpec
+    # A tuning figure's record of its protocol, as JSON: what the build's tuning stage
+    # measured (sgd_lib.site.tuning_stage), drawn as it was recorded, never trained again.
+    record: str = ""
 
     @property
     def spec(self) -> Figure:
@@ -226,15 +229,20 @@ class Job:
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
-def plan(table: tuple[Experiment, ...] = EXPERIMENTS) -> list[Job]:
+def plan(table: tuple[Experiment, ...] = EXPERIMENTS, tuning: dict | None = None) -> list[Job]:
     """Every job of the site: one per experiment, then the shared figures. A shared figure's
     data is its runs' (the table's first, if it draws none by design); a figure that draws
-    runs the table does not have is left out (a smaller table, as in the tests)."""
+    runs the table does not have is left out (a smaller table, as in the tests), and so is a
+    tuning figure whose protocol `tuning` (the stage's records, by protocol) has no record."""
     jobs = []
     for f in FIGURES.values():
         runs = tuple(f.draws(table))
         if f.per_run:
             jobs += [Job(f.name, e.slug, (e,), e.data) for e in runs]
+        elif f.protocol:
+            if runs and f.protocol in (tuning or {}):
+                record = json.dumps(tuning[f.protocol], sort_keys=True)
+                jobs.append(Job(f.name, f.name, runs, runs[0].data, record))
         elif runs or f.draws is _none:
             jobs.append(Job(f.name, f.name, runs, (runs or table)[0].data))
     return jobs

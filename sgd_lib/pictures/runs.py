@@ -7,10 +7,8 @@ import torch
 
 from sgd_lib.lesson.data import Data, make_data
 from sgd_lib.lesson.experiments import DataSpec, Experiment
-from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.lesson.studies import Study, train_many, typical_experiment
 from sgd_lib.lesson.training import History, train
-from sgd_lib.lesson.tuning import Grid, grids
 from sgd_lib.pictures.encode import gif_bytes, png_bytes
 from sgd_lib.pictures.render_fit import readout
 
@@ -44,14 +42,6 @@ def history(e: Experiment) -> History:
     has many seeds; the lesson's loop trains it."""
     animated = typical_experiment(study(e)) if e.seeds > 1 else e
     return train(data_for(e.data), animated)
-
-
-@cache
-def tuning(protocol: str) -> dict[str, Grid]:
-    """A protocol's grids, as the build's tuning stage trained them (the same code, the same
-    numbers): several figures draw them."""
-    p = PROTOCOLS[protocol]
-    return grids(data_for(p.data), p)
 
 
 def gif(animation, runs: list[History]) -> Encoded:

@@ -92,7 +92,7 @@ def build(
         known, known_runs, known_facts, known_tuning, distrusted = read_manifest(disk)
         tuning = tune(protocols, known_tuning, code)
         table = with_picked(table, tuning)
-        every = plan(table)
+        every = plan(table, tuning)
         chosen = select(every, only)
         return _build_locked(disk, table, every, chosen, jobs, force, only, progress, start,
                              code, (known, known_runs, known_facts, distrusted), tuning)  # fmt: skip
