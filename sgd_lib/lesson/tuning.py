@@ -167,7 +167,8 @@ def grids_from(record: dict, protocol: Protocol) -> dict[str, Grid]:
         return {k: tuple(v) if isinstance(v, list) else v for k, v in s.items()}
 
     out = {}
-    for name, entry in record["methods"].items():
+    for name in (n for n in GRIDS if n in record["methods"]):  # JSON's order is not the grids'
+        entry = record["methods"][name]
         band = torch.tensor([[math.inf if v is None else v for v in row] for row in entry["band"]],
                             dtype=torch.float64)  # fmt: skip
         out[name] = Grid(protocol, name, [setting(s) for s in entry["settings"]], band)

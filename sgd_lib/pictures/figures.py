@@ -148,7 +148,7 @@ FIGURES = {
                title="random batches and epochs, lr {lr:g}", facts=f"{_DRAW}:sampler_facts"),
         # Beyond SGD: the optimizers on the same line.
         Figure("race", optimizer_runs, f"{_DRAW}:draw_race", ANIMATION,
-               "every optimizer, full batch", facts=f"{_DRAW}:race_facts"),
+               "every optimizer, full batch", facts=f"{_DRAW}:race_facts", frames=41),
         Figure("race-loss", optimizer_runs, f"{_DRAW}:draw_race_loss",
                title="every optimizer, full batch"),
         Figure("optimizers-bands", minibatch_optimizer_runs, f"{_DRAW}:draw_bands",

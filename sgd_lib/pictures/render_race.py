@@ -147,13 +147,17 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
 # shows as a border of the next. Every method's first step goes downhill, along one line (CG
 # and Nesterov further than the rest); in a long valley they all end up moving along its
 # floor, where gradient descent crawls and CG's second step goes; Adam follows RMSProp's
-# diagonal. L-BFGS, whose steps on a quadratic are CG's, is dashed, as in the loss plots.
-PATH_WIDTH = {"nesterov": 6.0, "adam": 5.5, "cg": 4.0, "lbfgs": 2.5}  # points; others 2
+# diagonal. L-BFGS, whose steps on a quadratic are CG's, is dashed, as in the loss plots. The
+# methods that take a handful of steps mark each iterate with a dot: a path of two steps that
+# runs along others' still shows where it turned.
+PATH_WIDTH = {"nesterov": 6.0, "adam": 7.0, "cg": 4.0, "lbfgs": 2.5}  # points; others 2
+DOTTED = {"newton": 7, "cg": 9, "lbfgs": 6}  # the dot's size at each iterate, points
 
 
 def path_style(name: str) -> dict:
     dashes = {"ls": (0, (3, 2))} if name == "lbfgs" else {}
-    return {"lw": PATH_WIDTH.get(name, 2.0), **dashes}
+    dots = {"marker": "o", "ms": DOTTED[name]} if name in DOTTED else {}
+    return {"lw": PATH_WIDTH.get(name, 2.0), **dashes, **dots}
 
 
 def compact_label(e) -> str:

@@ -177,7 +177,8 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
         )
         # How render_race draws the map, where paths run along each other.
         caption = ("Where one path runs along another, the one beneath is drawn wider, so "
-                   "that both show; L-BFGS is dashed.")  # fmt: skip
+                   "that both show; L-BFGS is dashed, and Newton, conjugate gradient and "
+                   "L-BFGS mark each of their few iterates with a dot.")  # fmt: skip
         return animation(m, shared, f"{shared}-poster", alt, base, caption, eager)
     return animation(m, shared, f"{shared}-poster", alt, base, eager=eager)
 
