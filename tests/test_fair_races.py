@@ -10,7 +10,7 @@ import torch
 from sgd_lib.lesson.data import make_data
 from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
 from sgd_lib.lesson.loss import least_squares
-from sgd_lib.lesson.protocols import GRIDS, LRS, PROTOCOLS, picked_runs, with_picked
+from sgd_lib.lesson.protocols import GRIDS, LATE, LRS, PROTOCOLS, picked_runs, with_picked
 from sgd_lib.lesson.training import train
 from sgd_lib.lesson.tuning import grids, grids_from
 from sgd_lib.pictures import draw
@@ -48,6 +48,7 @@ def facts(record):
         out[f"bands-{b}"] = draw.minibatch_facts(jobs[f"bands-tuned-{b}"])
     out["conditioning"] = draw.conditioning_facts(jobs["conditioning"])
     out["race-ill"] = draw.race_facts(jobs["race-ill"])
+    out["race-ill-tuned"] = draw.race_facts(jobs["race-ill-tuned"])
     return out
 
 
@@ -74,7 +75,7 @@ def test_full_batch_grid_points_are_the_loops_runs(name, optimizer):
 
 def test_mini_batch_grid_points_are_the_loops_runs():
     """Three points of batch size 16's grid for momentum: the median over the tuning seeds
-    is the median of the loop's runs on the same seeds."""
+    of the mean distance over the last LATE of the budget is the loop's, on the same seeds."""
     p, grid = PROTOCOLS["batch-16"], tuning("batch-16")["momentum"]
     data = make_data(p.data)
     ols = least_squares(data.x, data.y)
@@ -84,7 +85,9 @@ def test_mini_batch_grid_points_are_the_loops_runs():
         for seed in p.tuning_seeds():
             h = train(data, Experiment(e.lr, 16, p.budget, seed=seed, optimizer="momentum",
                                        momentum=e.momentum))  # fmt: skip
-            ends.append(math.inf if h.diverged else (h.params[-1].double() - ols).norm().item())
+            late = max(1, round(LATE * p.budget))  # the mean distance over the last updates
+            d = (h.params[-late:].double() - ols).norm(dim=1).mean().item()
+            ends.append(math.inf if h.diverged else d)
         loop = torch.tensor(ends).double().quantile(0.5, interpolation="lower").item()
         assert grid.band[i, 1].item() == pytest.approx(loop, rel=1e-4), grid.settings[i]
 
@@ -139,19 +142,23 @@ def test_the_theory_rates_hold_on_the_moved_data(facts):
     t = facts["theory"]
     for kind in ("gd", "hb"):  # the error's exponent of decay within 10% of the theory's
         assert 0.9 < t[f"moved_{kind}_speed_ratio"] < 1.1
-    # On the mild bowl gradient descent's too; heavy ball, critically damped, measures slower.
+    # On the mild bowl gradient descent's too; heavy ball, critically damped (t·ρᵗ), measures
+    # slower than its rate on both.
     assert 0.9 < t["lesson_gd_speed_ratio"] < 1.1
-    assert t["lesson_hb_measured"] > t["lesson_hb_rate"]
+    for data in ("lesson", "moved"):
+        assert t[f"{data}_hb_measured"] > t[f"{data}_hb_rate"]
+        assert t[f"{data}_hb_speed_ratio"] < 1
 
 
 def test_fair_races_page(facts):
     lesson, moved = facts["full-lesson"], facts["full-moved"]
     first = list(GRIDS)
-    # The mild bowl: a handful of updates each; the best momentum small; Adam the slowest;
-    # RMSProp's good range the widest.
-    assert max(lesson[f"{m}_metric"] for m in first) <= 20
+    # The mild bowl: about a dozen updates at most; the best momentum small; RMSProp the
+    # first there and Adam the last; RMSProp's good range the widest.
+    assert max(lesson[f"{m}_metric"] for m in first) <= 15
     assert lesson["momentum_momentum"] <= 0.3
     assert lesson["adam_metric"] == max(lesson[f"{m}_metric"] for m in first)
+    assert lesson["rmsprop_metric"] == min(lesson[f"{m}_metric"] for m in first)
     assert lesson["rmsprop_good_factor"] == max(lesson[f"{m}_good_factor"] for m in first)
     # The valley: momentum and Nesterov about ten times sooner than gradient descent; Adam
     # crosses at a rate gradient descent cannot survive, in under twice momentum's updates;
@@ -162,21 +169,35 @@ def test_fair_races_page(facts):
     assert moved["adam_metric"] < 2 * moved["momentum_metric"]
     assert moved["adam_metric"] < moved["sgd_metric"] / 3
     assert moved["rmsprop_metric"] >= 0.95 * moved["sgd_metric"]
-    # The grid's best lr for gradient descent lies below the theory's, and takes fewer
-    # updates than the theory's setting does.
-    for t in (lesson, moved):
-        assert 0.6 < t["sgd_lr_over_theory"] < 1
-    assert moved["sgd_metric"] < facts["theory"]["moved_gd_updates"]
-    # Mini-batches: the tuned five end within a factor 1.6 of each other; momentum, tuned or
-    # at SGD's step, a little closer than SGD at 16, and momentum at SGD's step closest at 1.
+    # ... and stalls there: its MSE still above the floor at the end, every other first-order
+    # method's at float32's rounding.
+    ill = facts["race-ill-tuned"]
+    assert ill["rmsprop_excess"] > 1e-3 * ill["floor"]
+    assert all(abs(ill[f"{m}_excess"]) < 1e-6 for m in first if m != "rmsprop")
+    # The theory's rate against the grid's best and the finer search's: a cliff just below
+    # the theory's rate; the grid's best between them; on the bowl one update to gain.
+    theory = facts["theory"]
+    assert moved["fine_sgd_metric"] < moved["sgd_metric"] < theory["moved_gd_updates"]
+    assert 0.95 < moved["fine_sgd_lr_over_theory"] < 1
+    assert lesson["fine_sgd_metric"] == lesson["sgd_metric"] - 1
+    # Mini-batches, over the last tenth: the tuned five settle within a factor 1.6 of each
+    # other, each band wider than the gaps between medians; momentum tuned a little closer
+    # than SGD; momentum at SGD's step still further at 16 after 100 updates, and at 1 over
+    # 1000 the closest of all; RMSProp the furthest at 1; momentum then SGD nearest at 1.
     for b in (16, 1):
-        assert facts[f"bands-{b}"]["spread"] < 1.6
+        f = facts[f"bands-{b}"]
+        assert f["spread"] < 1.6
+        medians = [f[f"{m}_late_median"] for m in first]
+        assert all(f[f"{m}_late_high"] - f[f"{m}_late_low"] > max(medians) - min(medians)
+                   for m in first)  # fmt: skip
     b16, b1 = facts["bands-16"], facts["bands-1"]
-    assert b16["momentum_distance_median"] < b16["sgd_distance_median"]
-    assert b16["momentum_same_step_distance_median"] < b16["sgd_distance_median"]
-    medians = {k: v for k, v in b1.items() if k.endswith("_distance_median")}
-    assert min(medians, key=medians.get) == "momentum_same_step_distance_median"
-    assert max(medians, key=medians.get) == "rmsprop_distance_median"
+    assert b16["momentum_late_median"] < b16["sgd_late_median"]
+    assert b16["momentum_same_step_late_median"] > b16["sgd_late_median"]
+    medians = {k: v for k, v in b1.items() if k.endswith("_late_median")}
+    assert min(medians, key=medians.get) == "momentum_same_step_late_median"
+    assert max(medians, key=medians.get) == "rmsprop_late_median"
+    tuned = {m: b1[f"{m}_late_median"] for m in first}
+    assert min(tuned, key=tuned.get) == "momentum"  # "from momentum ... to RMSProp"
 
 
 def test_conditioning_and_adaptive_pages(facts):

@@ -16,7 +16,7 @@ import torch
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares
 from sgd_lib.lesson.optimizers import OPTIMIZERS
-from sgd_lib.lesson.protocols import CLOSE, GRIDS, Protocol
+from sgd_lib.lesson.protocols import CLOSE, GRIDS, LATE, Protocol
 from sgd_lib.lesson.studies import BAND, Summed, batch_sums
 from sgd_lib.lesson.training import A0, BLOWUP
 
@@ -64,9 +64,10 @@ def _hyper_rows(optimizer: str, settings: list[dict]) -> dict:
     return hyper
 
 
-def score(data: Data, protocol: Protocol, optimizer: str) -> Grid:
-    """Train every point of `optimizer`'s grid over the protocol's seeds; score each."""
-    settings = protocol.settings(optimizer)
+def score(data: Data, protocol: Protocol, optimizer: str, settings: list | None = None) -> Grid:
+    """Train every point of `optimizer`'s grid (or of `settings`) over the protocol's seeds;
+    score each."""
+    settings = protocol.settings(optimizer) if settings is None else settings
     seeds = protocol.tuning_seeds()
     P, S, T = len(settings), len(seeds), protocol.budget
     update = OPTIMIZERS[optimizer].update
@@ -92,6 +93,8 @@ def score(data: Data, protocol: Protocol, optimizer: str) -> Grid:
     limit = BLOWUP * full_mse(torch.tensor(A0)).item()
     alive = torch.ones(P, S, dtype=torch.bool)
     last_out = torch.zeros(P, S, dtype=torch.long)  # the last update that ended outside CLOSE
+    late = torch.zeros(P, S, dtype=torch.float64)  # distance summed over the last LATE
+    first_late = T - max(1, round(LATE * T)) + 1
     state = {}
     for t in range(1, T + 1):
         batch = Summed(hessians[t - 1], pulls[t - 1])
@@ -103,10 +106,12 @@ def score(data: Data, protocol: Protocol, optimizer: str) -> Grid:
         alive &= full <= limit  # NaN and inf fail the comparison too
         a = torch.where(alive.unsqueeze(-1), stepped, a)
         last_out = torch.where(~alive | (full > (1 + CLOSE) * floor), t, last_out)
+        if t >= first_late:
+            late += (a.double() - ols).norm(dim=-1)
     if protocol.metric == "updates":  # the first update from which it stays within CLOSE
         metric = torch.where(last_out < T, last_out + 1, torch.inf).double()
-    else:  # how far from the answer after the budget
-        metric = torch.where(alive, (a.double() - ols).norm(dim=-1), torch.inf)
+    else:  # how far from the answer, on average, over the budget's last LATE
+        metric = torch.where(alive, late / (T - first_late + 1), torch.inf)
     q = torch.tensor(BAND, dtype=torch.float64)
     band = torch.quantile(metric, q, dim=1, interpolation="lower").T  # (P, 3)
     return Grid(protocol, optimizer, settings, band)
@@ -156,8 +161,18 @@ def record(data: Data, protocol: Protocol, scored: dict[str, Grid] | None = None
         for name, g in scored.items()
     }}  # fmt: skip
     if protocol.batch_size is None:
-        out["theory"] = {k: _plain(v) for k, v in theory(data).items()}
+        t = theory(data)
+        out["theory"] = {k: _plain(v) for k, v in t.items()}
+        # Between the grid's points: gradient descent from half the theory's rate to it.
+        fine = score(data, protocol, "sgd", [{"lr": t["gd_lr"] * f} for f in FINE])
+        best = fine.settings[fine.best]["lr"]
+        out["fine"] = {"lr": _plain(best), "updates": _plain(fine.band[fine.best, 1].item()),
+                       "points": len(FINE)}  # fmt: skip
     return out
+
+
+# A finer search of gradient descent's learning rate, as fractions of the theory's best.
+FINE = tuple(0.5 * 2 ** (k / 64) for k in range(65))
 
 
 def grids_from(record: dict, protocol: Protocol) -> dict[str, Grid]:

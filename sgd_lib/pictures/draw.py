@@ -228,7 +228,8 @@ def draw_tuning(job: Job, theme, title: str) -> list[Encoded]:
 
 def tuning_facts(job: Job) -> dict:
     protocol, grids = _protocol(job)
-    return render_tuning.tuning_facts(grids, protocol, data_for(protocol.data))
+    fine = json.loads(job.record).get("fine")
+    return render_tuning.tuning_facts(grids, protocol, data_for(protocol.data), fine)
 
 
 def draw_theory(job: Job, theme, title: str) -> list[Encoded]:

@@ -5,6 +5,7 @@ import torch
 
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares
+from sgd_lib.lesson.protocols import LATE
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import A0, History
 
@@ -86,21 +87,32 @@ def schedule_facts(studies: list[Study]) -> dict:
 
 
 def minibatch_facts(studies: list[Study]) -> dict:
-    """Per optimizer at a mini-batch: the 10%, median and 90% final MSE and distance."""
-    out = {"seeds": len(studies[0].seeds), "batch_size": studies[0].experiment.batch_size}
+    """Per optimizer at a mini-batch: its settings; the 10%, median and 90% final MSE and
+    distance; and, as the tuning protocol measures it, each seed's mean distance over the last
+    LATE of the run, its 10%, median and 90% ("late_")."""
+    out = {"seeds": len(studies[0].seeds), "batch_size": studies[0].experiment.batch_size,
+           "late_percent": LATE * 100}  # fmt: skip
+    late_medians = []
     for s in studies:
         e = s.experiment
         # momentum at the tuned SGD's step, beside momentum tuned: "momentum_same_step"
         name = e.optimizer + ("_same_step" if e.picked == "same-step" else "")
-        out |= {f"{name}_lr": e.lr, **{f"{name}_{k}": v for k, v in e.hyper.items()
-                                        if isinstance(v, float)}}  # fmt: skip
+        out[f"{name}_lr"] = e.lr
+        for k, v in e.hyper.items():
+            if k == "betas":
+                out |= {f"{name}_beta1": v[0], f"{name}_beta2": v[1]}
+            elif isinstance(v, float):
+                out[f"{name}_{k}"] = v
         loss = s.band(s.loss[:, -1]).tolist()
         distance = s.band(s.distance()[:, -1]).tolist()
+        tail = max(1, round(LATE * e.steps))
+        late = s.band(s.distance()[:, -tail:].mean(dim=1)).tolist()
         out |= {f"{name}_loss_median": loss[1], f"{name}_loss_high": loss[2],
                 f"{name}_distance_median": distance[1], f"{name}_distance_low": distance[0],
-                f"{name}_distance_high": distance[2]}  # fmt: skip
-    # the furthest median over the nearest, of the methods at their own settings
-    medians = [s.band(s.distance()[:, -1])[1].item() for s in studies
-               if s.experiment.picked != "same-step"]  # fmt: skip
-    out["spread"] = max(medians) / min(medians)
+                f"{name}_distance_high": distance[2], f"{name}_late_median": late[1],
+                f"{name}_late_low": late[0], f"{name}_late_high": late[2]}  # fmt: skip
+        if e.picked != "same-step":
+            late_medians.append(late[1])
+    # the furthest over the nearest late median, of the methods at their own settings
+    out["spread"] = max(late_medians) / min(late_medians)
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}

@@ -11,7 +11,7 @@ from PIL import Image
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares
 from sgd_lib.lesson.optimizers import OPTIMIZERS
-from sgd_lib.lesson.protocols import CLOSE, LRS, PER_DECADE, Protocol
+from sgd_lib.lesson.protocols import CLOSE, LATE, LRS, PER_DECADE, Protocol
 from sgd_lib.lesson.training import History
 from sgd_lib.lesson.tuning import Grid, theory
 from sgd_lib.pictures.canvas import figure
@@ -66,10 +66,11 @@ def plot_tuning(grids: dict[str, Grid], protocol: Protocol, data: Data, theme: T
         ax.text(LRS[0], top * 1.12, never, color=theme.muted, va="bottom", fontsize=LABEL_PT - 2)
         if full:  # the theory's best rate for gradient descent, and its stability limit
             t = theory(data)
-            for lr, words in ((t["gd_lr"], "2/(λmax+λmin)"), (2 / t["lambda_max"], "2/λmax")):
-                ax.axvline(lr, color=theme.muted, lw=1, ls=":")
-                ax.text(lr * 1.06, 0.02, words, rotation=90, color=theme.muted, va="bottom",
-                        fontsize=LABEL_PT - 3, transform=ax.get_xaxis_transform())  # fmt: skip
+            for lr, words, ls in (
+                (t["gd_lr"], "theory's best lr for GD", ":"),
+                (2 / t["lambda_max"], "GD's stability limit", "-."),
+            ):
+                ax.axvline(lr, color=theme.muted, lw=1.2, ls=ls, label=words)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(LRS[0] / 1.2, LRS[-1] * 1.2)
@@ -77,16 +78,18 @@ def plot_tuning(grids: dict[str, Grid], protocol: Protocol, data: Data, theme: T
         ax.tick_params(labelsize=LABEL_PT - 2)
         ax.set_xlabel("learning rate (log scale)", fontsize=LABEL_PT)
         metric = (f"updates until within {CLOSE:.0%} of the floor" if full else
-                  f"distance to least squares after {protocol.budget}")  # fmt: skip
+                  f"distance to least squares, last {LATE:.0%}")  # fmt: skip
         ax.set_ylabel(metric, fontsize=LABEL_PT - 1)
         fig.legend(*ax.get_legend_handles_labels(), loc="lower left", ncols=2,
                    bbox_to_anchor=(0.01, 0.01), fontsize=LABEL_PT - 2)  # fmt: skip
         return draw(fig)
 
 
-def tuning_facts(grids: dict[str, Grid], protocol: Protocol, data: Data) -> dict:
+def tuning_facts(grids: dict[str, Grid], protocol: Protocol, data: Data,
+                 fine: dict | None = None) -> dict:  # fmt: skip
     """Per method: its best point and metric (with the band), how wide its good range is;
-    the grid's span; with the full batch, the theory's settings beside the grid's best."""
+    the grid's span; with the full batch, the theory's settings beside the grid's best, and
+    the finer search of gradient descent's rate (`fine`, from the tuning record)."""
     out = {"budget": protocol.budget, "seeds": len(protocol.tuning_seeds()),
            "grid_low": LRS[0], "grid_high": LRS[-1], "per_decade": PER_DECADE,
            "close_percent": CLOSE * 100}  # fmt: skip
@@ -114,6 +117,10 @@ def tuning_facts(grids: dict[str, Grid], protocol: Protocol, data: Data) -> dict
         out |= {f"theory_{k}": v for k, v in t.items()}
         out["sgd_lr_over_theory"] = out["sgd_lr"] / t["gd_lr"]
         out["momentum_lr_over_theory"] = out["momentum_lr"] / t["hb_lr"]
+    if fine:
+        out |= {"fine_sgd_lr": fine["lr"], "fine_sgd_metric": fine["updates"],
+                "fine_points": fine["points"],
+                "fine_sgd_lr_over_theory": fine["lr"] / out["theory_gd_lr"]}  # fmt: skip
     return {k: (round(v, 10) if isinstance(v, float) else v) for k, v in out.items()}
 
 
@@ -122,15 +129,16 @@ def tuning_facts(grids: dict[str, Grid], protocol: Protocol, data: Data) -> dict
 RATE_WINDOW = (1e-2, 1e-5)  # the rate is measured while the distance falls through these
 
 
-def measured_rate(h: History, ols: torch.Tensor) -> float | None:
+def measured_rate(h: History, ols: torch.Tensor) -> tuple[float | None, int]:
     """The distance from the answer's shrinking per update, on average, while it falls from
-    RATE_WINDOW[0] to RATE_WINDOW[1] of where it began (above float32's rounding)."""
+    RATE_WINDOW[0] to RATE_WINDOW[1] of where it began (above float32's rounding), and the
+    updates that took; (None, 0) if it never got there."""
     d = (h.params.double() - ols).norm(dim=1)
     start, end = (torch.nonzero(d < f * d[0]) for f in RATE_WINDOW)
     if not len(end):
-        return None
+        return None, 0
     t1, t2 = int(start[0]), int(end[0])
-    return (d[t2] / d[t1]).item() ** (1 / (t2 - t1)) if t2 > t1 else None
+    return ((d[t2] / d[t1]).item() ** (1 / (t2 - t1)), t2 - t1) if t2 > t1 else (None, 0)
 
 
 def theory_facts(pairs: list[tuple[Data, list[History]]]) -> dict:
@@ -145,8 +153,9 @@ def theory_facts(pairs: list[tuple[Data, list[History]]]) -> dict:
         out |= {f"{prefix}{k}": v for k, v in t.items()}
         for h in runs:
             kind = "gd" if h.experiment.optimizer == "sgd" else "hb"
-            rate = measured_rate(h, ols)
+            rate, window = measured_rate(h, ols)
             out[f"{prefix}{kind}_measured"] = rate
+            out[f"{prefix}{kind}_window"] = window
             theory_rate = t[f"{kind}_rate"]
             # how many times faster (>1) or slower the measured rate shrinks the error
             out[f"{prefix}{kind}_speed_ratio"] = (
