@@ -170,6 +170,46 @@ def test_page_fits_a_phone_without_sideways_scrolling(browser, origin, name):
         context.close()
 
 
+READABLE_PX = 9  # the smallest label a figure may show, in CSS pixels, on a 390 px phone
+PHONE_390 = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_label_of_every_figure_is_readable_on_a_phone(browser, origin, site_dir, name):
+    """Each figure's smallest text (the manifest's text_px, in the image's pixels), as the
+    page shows it at 390 px wide: at least READABLE_PX CSS pixels tall."""
+    files = json.loads((site_dir / "assets" / "manifest.json").read_text())["files"]
+    text_px = {f["name"]: f["text_px"] for f in files}
+    context, page, _ = open_page(browser, origin, name, "light", viewport=PHONE_390)
+    try:
+        load_everything(page)
+        shown = page.evaluate(
+            "Array.from(document.images).filter(i => i.offsetParent !== null && i.naturalWidth)"
+            ".map(i => [i.currentSrc.split('/').pop(), i.getBoundingClientRect().width,"
+            " i.naturalWidth])"
+        )
+        measured = 0
+        for file, width, natural in shown:
+            if text_px.get(file) is None:  # not a figure of ours, or one with no text
+                continue
+            css = text_px[file] * width / natural
+            assert css >= READABLE_PX, f"{name}: {file}'s smallest text is {css:.1f} CSS px"
+            measured += 1
+        figure = r'<img [^>]*src="[^"]*assets/[^"/]+-(?:light|dark)\.(?:png|gif)"'
+        has_figures = re.search(figure, (site_dir / name).read_text())
+        assert measured > 0 or not has_figures, f"{name}: no figure was measured"
+    finally:
+        context.close()
+
+
+def test_a_figures_smallest_text_is_the_same_in_both_schemes(site_dir):
+    files = json.loads((site_dir / "assets" / "manifest.json").read_text())["files"]
+    by_name = {f["name"]: f["text_px"] for f in files}
+    for name, px in by_name.items():
+        if name.endswith(("-light.png", "-light.gif")):
+            assert by_name[name.replace("-light.", "-dark.")] == px, name
+
+
 def test_the_toggle_switches_scheme_and_figures(browser, origin):
     context, page, _ = open_page(browser, origin, "gradient-descent.html", "light")
     try:

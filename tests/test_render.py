@@ -262,3 +262,21 @@ def test_no_figure_lays_out_tex(sgd, data, monkeypatch):
     plot_loss(train(data, find("lr1.0-bs1")), LIGHT)
     plot_race_loss([sgd, train(data, find("gd-lr1.0-newton"))], data, DARK, "two")
     assert parsed == []
+
+
+def test_the_smallest_text_is_found_whatever_shows_it():
+    from sgd_lib.pictures.canvas import DPI, figure, smallest_text_px
+    from sgd_lib.pictures.theme import THEMES
+
+    with figure(THEMES[0], (200, 100)) as fig:
+        assert smallest_text_px(fig) is None  # no text at all
+        fig.text(0.1, 0.5, "big", fontsize=20)
+        fig.text(0.1, 0.2, "hidden", fontsize=5, visible=False)  # never shown: not counted
+        fig.text(0.1, 0.1, "", fontsize=4)  # nothing to read
+        assert smallest_text_px(fig) == round(20 * DPI / 72, 2)
+        fig.text(0.5, 0.5, "shown by some frame", fontsize=9, visible=False, gid="off-view")
+        assert smallest_text_px(fig) == round(9 * DPI / 72, 2)
+        ax = fig.add_axes((0.2, 0.2, 0.6, 0.6))
+        ax.tick_params(labelsize=7)
+        fig.canvas.draw()
+        assert smallest_text_px(fig) == round(7 * DPI / 72, 2)  # tick labels count

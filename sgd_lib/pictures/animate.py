@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from sgd_lib.pictures.canvas import Headline, plain_log_labels
+from sgd_lib.pictures.canvas import Headline, plain_log_labels, smallest_text_px
 from sgd_lib.pictures.encode import make_palette, to_indices
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom, in image pixels (rows from the top)
@@ -31,6 +31,7 @@ class Animation:
     # The same pixels in each scheme's colours, by theme name: the schemes differ in colour
     # only, so an animation is drawn once and shown in any of them (see `in_theme`).
     palettes: dict[str, Image.Image] = field(default_factory=dict)
+    text_px: float | None = None  # the smallest text any frame shows, in pixels
 
     def in_theme(self, name: str) -> "Animation":
         """These frames in the colours of the theme `name` (the frames are shared)."""
@@ -137,4 +138,6 @@ class Blitter:
             for box, crop in crops:
                 frame[box[1] : box[3], box[0] : box[2]] = to_indices(crop, palette)
             frames.append(frame)
-        return Animation(frames, palette, durations_ms, steps, self.schemes)
+        sizes = [s for s in (smallest_text_px(self.fig), self.headline.size()) if s]
+        return Animation(frames, palette, durations_ms, steps, self.schemes,
+                         min(sizes) if sizes else None)  # fmt: skip

@@ -8,6 +8,7 @@ import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import LogFormatterSciNotation
 from PIL import Image, ImageDraw, ImageFont
 
@@ -15,6 +16,15 @@ from sgd_lib.pictures.theme import Theme
 
 DPI = 100  # figure sizes are given in pixels; one inch is DPI of them
 Field = tuple[float, float]  # where a text's left and top edges go, as fractions of the figure
+
+
+def smallest_text_px(fig: Figure) -> float | None:
+    """The height in pixels (the font's size) of the smallest text a figure ever shows: every
+    non-empty text that is visible, or that a frame may show (gid "off-view"); None if it has
+    none. The pages' tests hold this to a size readable on a phone."""
+    shown = lambda t: t.get_visible() or t.get_gid() == "off-view"  # noqa: E731
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and shown(t)]
+    return round(min(sizes) * DPI / 72, 2) if sizes else None
 
 
 @contextmanager
@@ -125,6 +135,10 @@ class Headline:
             rows[y] = min(x, rows.get(y, x))
         self.boxes = [(max(0, left - 2), max(0, y - 2), size[0], y + ascent + descent + 2)
                       for y, left in rows.items()]  # fmt: skip
+
+    def size(self) -> float | None:
+        """The height in pixels of the fields' font, if there are fields."""
+        return float(self.font.size) if self.xys else None
 
     def draw(self, image: Image.Image, *texts: str, origin=(0, 0)) -> Image.Image:
         """Draw `texts` into `image`, which is the part of the frame whose corner is `origin`."""

@@ -47,7 +47,7 @@ def animation_files(job: Job, kind: str, make, theme, runs) -> list[Encoded]:
     if theme.name != THEMES[0].name:
         animation = animation.in_theme(theme.name)
         first = first._replace(payload=recolour_gif(first.payload, animation.palette))
-    return [first, png(to_image(animation.frames[-1], animation.palette))]
+    return [first, png(to_image(animation.frames[-1], animation.palette), animation.text_px)]
 
 
 def draw_run(job: Job, theme, title: str) -> list[Encoded]:

@@ -34,7 +34,7 @@ GRID_WIDTH = 640
 MAX_COLUMNS = 4  # panels ~150 px wide: a phone shows them at ~90, the text still legible
 CELL_HEIGHT = 232  # pixels per row of panels: settings, panel, step and MSE
 HEADER = 64  # pixels above the panels: the title and the legend
-TEXT_PT = 11  # the settings, step and MSE under each panel: large for the panel's size
+TEXT_PT = 12  # the settings, step and MSE under each panel: 9 CSS px on a phone (640 px)
 LINE_PX = round(TEXT_PT * 1.4 * DPI / 72)  # one line of that text, in pixels
 LABEL_PX, READOUT_PX = 2 * LINE_PX + 4, 2 * LINE_PX + 14  # a cell's text above and below
 
@@ -90,7 +90,7 @@ def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = Tr
                    transform=ax.transAxes, ha="center", va="center", fontsize=TEXT_PT,
                    weight="bold", visible=False, gid="diverged")  # fmt: skip
     away = ax.text(0.04, 0.97, "", color=theme.fit, transform=ax.transAxes, ha="left",
-                   fontsize=10, weight="bold", visible=False, gid="off-view")  # fmt: skip
+                   fontsize=13, weight="bold", visible=False, gid="off-view")  # fmt: skip
     return _Panel(h, line, batch, away, note)
 
 
@@ -109,7 +109,7 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
         return left / w, 1 - top / h_px
 
     with figure(theme, size) as fig:
-        fig.text(*at(10, 6), title, va="top", ha="left", weight="bold", fontsize=11)
+        fig.text(*at(10, 6), title, va="top", ha="left", weight="bold", fontsize=TEXT_PT)
         panels, fields = [], []
         for i, h in enumerate(histories):
             row, col = divmod(i, cols)
@@ -129,7 +129,7 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
             if p.batch is not None:
                 legend.setdefault(p.batch.get_label(), p.batch)
         fig.legend(list(legend.values()), list(legend.keys()), loc="upper left",
-                   bbox_to_anchor=at(4, 27), ncols=len(legend), fontsize=10.5,
+                   bbox_to_anchor=at(4, 27), ncols=len(legend), fontsize=TEXT_PT,
                    columnspacing=1.2, handletextpad=0.5, markerscale=1.5)  # fmt: skip
         headline = Headline(theme, size, fontsize=TEXT_PT, fields=fields)
         blitter = Blitter(fig, [a for p in panels for a in p.moving()], headline,

@@ -23,7 +23,9 @@ from sgd_lib.pictures.render_fit import (
 from sgd_lib.pictures.render_plots import draw_surface
 from sgd_lib.pictures.theme import Theme, schemes
 
-LINKED_SIZE = (800, 520)  # pixels: parameter space on the left, fit and loss on the right
+# pixels: parameter space on the left, fit and loss on the right; no wider than the texts
+# allow at a phone's width (12 pt at 640 px is 9 CSS px at 358)
+LINKED_SIZE = (640, 560)
 
 
 def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
@@ -32,7 +34,7 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
     path = h.params.numpy()
     loss = h.loss.numpy()
     with figure(theme, LINKED_SIZE) as fig:
-        grid = fig.add_gridspec(2, 2, left=0.08, right=0.98, bottom=0.1, top=0.88, wspace=0.28,
+        grid = fig.add_gridspec(2, 2, left=0.115, right=0.965, bottom=0.1, top=0.88, wspace=0.36,
                                 hspace=0.55, width_ratios=(1, 1.25))  # fmt: skip
         space = fig.add_subplot(grid[:, 0])
         fit, curve = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1])
@@ -56,9 +58,9 @@ def animate_linked(h: History, data: Data, theme: Theme) -> Animation:
         (line,) = fit.plot(xv, line_y(h.params[0], xv), color=theme.fit, zorder=4, gid="fit")
         batch = mark_batches(fit, h, theme, s=40)
         if batch is not None:
-            fit.legend(handles=[batch], loc="upper left", fontsize=11, borderpad=0.2)
+            fit.legend(handles=[batch], loc="upper left", fontsize=12, borderpad=0.2)
         away = fit.text(0.45, 0.98, "", color=theme.fit, transform=fit.transAxes, ha="left",
-                        fontsize=11, weight="bold", gid="off-view")  # fmt: skip
+                        fontsize=12, weight="bold", gid="off-view")  # fmt: skip
         (so_far,) = curve.plot([], [], color=theme.fit, lw=2.5)
         (now,) = curve.plot([], [], marker="o", ms=7, color=theme.fit, ls="none")
         headline = Headline(theme, LINKED_SIZE, fontsize=16, fields=[(0.55, 0.025), (0.75, 0.025)])

@@ -8,21 +8,24 @@ from PIL import Image
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares, mse, mse_surface
 from sgd_lib.lesson.training import A0, History
-from sgd_lib.pictures.canvas import figure, plain_log_labels, reused_axes
+from sgd_lib.pictures.canvas import figure, plain_log_labels, reused_axes, smallest_text_px
 from sgd_lib.pictures.encode import grab, quantize_still
 from sgd_lib.pictures.render_fit import line_y, settings_label, true_line, x_view, y_view
 from sgd_lib.pictures.theme import Theme
 
 PLOT_SIZE = (640, 400)  # a single plot beside the text
-COMPARE_SIZE = (720, 450)  # an overlay of several runs
+COMPARE_SIZE = (640, 450)  # an overlay of several runs
 PATHS_SIZE = (560, 720)  # parameter space: tall, because intercept spans more than slope
 LOSS_MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.15, "top": 0.88}
 
 
 def draw(fig) -> Image.Image:
+    """The figure as a still, its smallest text's size in pixels in `info["text_px"]`."""
     plain_log_labels(fig)
     fig.canvas.draw()
-    return quantize_still(grab(fig.canvas))
+    image = quantize_still(grab(fig.canvas))
+    image.info["text_px"] = smallest_text_px(fig)
+    return image
 
 
 def label(e) -> str:
@@ -189,7 +192,7 @@ def _draw_zoom(ax: Axes, histories: list[History], styles, data: Data, theme: Th
     inset.plot(*ols.tolist(), marker="*", ms=16, color=theme.fg, mec=theme.bg, mew=1, ls="none",
                zorder=5)  # fmt: skip
     inset.set(xlim=(s0, s1), ylim=(b0, b1), facecolor=theme.bg)
-    inset.tick_params(labelsize=10, length=2, pad=2)
+    inset.tick_params(labelsize=11, length=2, pad=2)  # 11 pt: 9 CSS px on a phone (560 px)
     inset.locator_params(nbins=3)
     for spine in inset.spines.values():
         spine.set(visible=True, color=theme.fg)

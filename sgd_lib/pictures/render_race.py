@@ -1,7 +1,5 @@
 """The optimizers' race: their paths over one loss surface in lockstep, each beside its line."""
 
-import math
-
 import numpy as np
 import torch
 
@@ -23,9 +21,13 @@ from sgd_lib.pictures.render_fit import (
 from sgd_lib.pictures.render_grid import shared_steps
 from sgd_lib.pictures.theme import Theme, schemes
 
-RACE_SIZE = (800, 460)  # pixels: the loss surface on the left, a small fit per method right
+# pixels: the loss surface above, a small fit per method below; no wider than the texts
+# allow at a phone's width (12 pt at 640 px is 9 CSS px at 358)
+RACE_SIZE = (640, 880)
 RACE_COLUMNS = 4
-TEXT_PT = 11
+TEXT_PT = 12
+MAP = (70, 70, 555, 390)  # the map's axes: left, top, width, height, in pixels
+PANELS_TOP, CELL = 525, (158, 178)  # where the panels begin; each one's width and height
 
 
 def _rgb(color: str) -> tuple[int, int, int]:
@@ -82,19 +84,21 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
     names = [h.experiment.optimizer for h in histories]
     colors = theme.method_colors(names)
     W, H = RACE_SIZE
-    rows = math.ceil(len(histories) / RACE_COLUMNS)
+
+    def box(left, top, width, height):  # pixels from the top left -> a figure's fractions
+        return left / W, 1 - (top + height) / H, width / W, height / H
+
     xv, yv = x_view(data), y_view(data)
     with figure(theme, RACE_SIZE) as fig:
-        fig.text(0.012, 0.975, title, va="top", ha="left", weight="bold", fontsize=TEXT_PT + 1)
-        space = fig.add_axes((0.085, 0.11, 0.35, 0.72))
-        view = path_view(histories, data, aspect=(0.35 * W) / (0.72 * H))
+        fig.text(8 / W, 1 - 8 / H, title, va="top", ha="left", weight="bold",
+                 fontsize=TEXT_PT + 1)  # fmt: skip
+        space = fig.add_axes(box(*MAP))
+        view = path_view(histories, data, aspect=MAP[2] / MAP[3])
         draw_contours(space, data, theme, view)
         space.tick_params(labelsize=TEXT_PT)
         space.xaxis.label.set_size(TEXT_PT + 1)
         space.yaxis.label.set_size(TEXT_PT + 1)
-        trails, heads, lines, fields = [], [], [], [(0.3, 0.1)]
-        left0, cell_w = 0.47, (1 - 0.47 - 0.01) / RACE_COLUMNS
-        cell_h = 0.86 / rows
+        trails, heads, lines, fields = [], [], [], [(8 / W, 36 / H)]
         for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
             name = h.experiment.optimizer
             (trail,) = space.plot([], [], color=color, antialiased=False, **path_style(name))
@@ -102,20 +106,20 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
             trails.append(trail)
             heads.append(head)
             row, col = divmod(i, RACE_COLUMNS)
-            left, top = left0 + col * cell_w, 0.9 - row * cell_h
-            fig.text(left + 0.005, top, compact_label(h.experiment), color=color,
+            left, top = 8 + col * CELL[0], PANELS_TOP + row * CELL[1]
+            fig.text(left / W, 1 - top / H, compact_label(h.experiment), color=color,
                      weight="bold", fontsize=TEXT_PT, va="top")  # fmt: skip
-            ax = fig.add_axes((left + 0.005, top - cell_h + 0.085, cell_w - 0.015, cell_h - 0.13))
+            ax = fig.add_axes(box(left, top + 24, CELL[0] - 12, CELL[1] - 68))
             ax.set(xlim=xv, ylim=yv, xticks=[], yticks=[])
             # The learning rates differ between methods: each panel says its own.
-            ax.text(0.05, 0.95, f"lr {h.experiment.lr:g}", transform=ax.transAxes, ha="left",
-                    va="top", color=theme.muted, fontsize=TEXT_PT - 1)  # fmt: skip
+            ax.text(0.05, 0.95, f"lr {h.experiment.lr:.3g}", transform=ax.transAxes, ha="left",
+                    va="top", color=theme.muted, fontsize=TEXT_PT)  # fmt: skip
             ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data, zorder=2)
             ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
             (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2, antialiased=False,
                               zorder=4)  # fmt: skip
             lines.append(line)
-            fields.append((left + 0.005, 1 - (top - cell_h + 0.075)))
+            fields.append((left / W, (top + CELL[1] - 40) / H))
         headline = Headline(theme, RACE_SIZE, fontsize=TEXT_PT + 1, fields=fields)
         # The blitter draws the moving parts in this order: the widest paths first, beneath;
         # of the same width, the first methods last, so that gradient descent's crawl is

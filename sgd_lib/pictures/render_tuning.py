@@ -199,5 +199,5 @@ def plot_theory(pairs: list[tuple[Data, list[History]]], theme: Theme) -> Image.
             ax.tick_params(labelsize=LABEL_PT - 2)
             ax.set_xlabel("update", fontsize=LABEL_PT)
             ax.set_ylabel("distance to least squares", fontsize=LABEL_PT - 1)
-            ax.legend(loc="upper right", fontsize=LABEL_PT - 3, framealpha=0.85)
+            ax.legend(loc="upper right", fontsize=LABEL_PT - 2, framealpha=0.85)
         return draw(fig)

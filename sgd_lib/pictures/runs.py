@@ -23,6 +23,7 @@ class Encoded(NamedTuple):
     frames: int
     steps: list[int]  # the training step each frame shows; [] for a still
     mse: list[list[str]]  # per frame, each drawn run's MSE at that step (or its end), as shown
+    text_px: float | None = None  # the smallest text it shows, in pixels; None: no text
 
 
 @cache
@@ -51,8 +52,10 @@ def gif(animation, runs: list[History]) -> Encoded:
     # The MSE as the GIF's own readout writes it: the player's words match the picture's.
     mse = [[readout(h, min(t, h.steps_run))[1].removeprefix("MSE ") for h in runs]
            for t in animation.steps]  # fmt: skip
-    return Encoded(payload, (w, h), len(animation.frames), list(animation.steps), mse)
+    return Encoded(payload, (w, h), len(animation.frames), list(animation.steps), mse,
+                   animation.text_px)  # fmt: skip
 
 
-def png(image) -> Encoded:
-    return Encoded(png_bytes(image), image.size, 1, [], [])
+def png(image, text_px: float | None = None) -> Encoded:
+    """A still; its smallest text as `draw` recorded it, unless given (an animation's poster)."""
+    return Encoded(png_bytes(image), image.size, 1, [], [], text_px or image.info.get("text_px"))

@@ -244,7 +244,7 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict
     runs = {job.slug: {**results, "key": key}} if results and job.spec.per_run else {}
     facts = {job.slug: {**results, "key": key}} if results and job.figure in FACTS else {}
     entries, payloads = [], []
-    for (name, kind, theme), (payload, size, frames, steps, mse) in zip(
+    for (name, kind, theme), (payload, size, frames, steps, mse, text_px) in zip(
         job.files(), encoded, strict=True
     ):
         payloads.append(payload)
@@ -259,6 +259,7 @@ def render_job(task: tuple[Job, str]) -> tuple[list[dict], dict[str, dict], dict
             "frames": frames,
             "steps": steps,
             "mse": mse,
+            "text_px": text_px,  # the smallest text, in pixels (tests hold it readable)
             "bytes": len(payload),
             "sha256": digest(payload),
             "key": key,

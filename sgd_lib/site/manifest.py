@@ -67,6 +67,7 @@ FILE_FIELDS = {  # one entry of "files": a file the build wrote, and how
     # end, as the frame's readout writes it. Empty for a still.
     "steps": _steps,
     "mse": _readouts,
+    "text_px": lambda v: v is None or (_number(v) and v > 0),  # the smallest text, in pixels
     "bytes": _whole,
     "sha256": _hex,
     "key": _hex,

@@ -170,9 +170,9 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
     )
     if any(r["optimizer"] != "sgd" for r in runs):  # the optimizers' race: a map, then fits
         alt = (
-            f"Animation: on the left, a contour map of the loss over slope and intercept with "
+            f"Animation: above, a contour map of the loss over slope and intercept with "
             f"the paths of {len(runs)} optimizers from the start to the least-squares star; "
-            f"on the right, a small panel per optimizer with its line over the orange points; "
+            f"below, a small panel per optimizer with its line over the orange points; "
             f"all at the same update at every moment. {endings}."
         )
         # How render_race draws the map, where paths run along each other.
