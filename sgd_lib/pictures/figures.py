@@ -147,8 +147,10 @@ FIGURES = {
         Figure("samplers", sampler_runs, f"{_DRAW}:draw_bands",
                title="random batches and epochs, lr {lr:g}", facts=f"{_DRAW}:sampler_facts"),
         # Beyond SGD: the optimizers on the same line.
+        # Every fourth update: this GIF is in the first view of the momentum and adaptive
+        # pages, which must stay under 500 KB (make audit); the loss plot has every update.
         Figure("race", optimizer_runs, f"{_DRAW}:draw_race", ANIMATION,
-               "every optimizer, full batch", facts=f"{_DRAW}:race_facts", frames=41),
+               "every optimizer, full batch", facts=f"{_DRAW}:race_facts", frames=26),
         Figure("race-loss", optimizer_runs, f"{_DRAW}:draw_race_loss",
                title="every optimizer, full batch"),
         Figure("optimizers-bands", minibatch_optimizer_runs, f"{_DRAW}:draw_bands",
