@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from sgd_lib.checks import Parser, SettingError, run_command, whole
+from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.site.assets import build, check_only, cpus
 from sgd_lib.site.outdir import Busy, check_writable
 from sgd_lib.site.workers import WorkerDied
@@ -37,13 +38,13 @@ def parse(argv: list[str] | None):
     if isinstance(jobs, str) or jobs < 1:
         parser.error(f"--jobs must be a whole number of at least 1, got {args.jobs!r}")
     args.jobs = jobs
-    try:
-        check_only(args.only)
-    except SettingError as e:
-        parser.error(f"--only: each SLUG must be {e.allowed}, got {e.value!r}")
     if not args.out.strip():
         parser.error(f"--out must name a directory, got {args.out!r}")
     args.out = Path(args.out)
+    try:  # before anything is written: a run the tuning picks is checked against its picks
+        check_only(args.only, protocols=tuple(PROTOCOLS.values()), out=args.out)
+    except SettingError as e:
+        parser.error(f"--only: each SLUG must be {e.allowed}, got {e.value!r}")
     problem = unwritable(args.out)
     if problem:
         parser.error(f"--out {str(args.out)!r}: {problem}")

@@ -216,6 +216,8 @@ def test_a_killed_build_leaves_only_whole_files_and_resumes(cold, tmp_path):
         (["--jobs", "0"], "--jobs must be a whole number of at least 1"),
         (["--jobs", "two"], "--jobs must be a whole number of at least 1"),
         (["--only", "lr0.5-bs3"], "--only: each SLUG must be one of gd-lr0.1"),
+        # A run the tuning never picks: refused against its picks, before anything is made.
+        (["--only", "data", "gd-lr9.0-tuned"], "got 'gd-lr9.0-tuned'"),
         (["--workers", "2"], "unrecognized arguments: --workers 2 (allowed:"),
     ],
 )

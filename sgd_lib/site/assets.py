@@ -28,7 +28,7 @@ from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
 from sgd_lib.lesson.protocols import PROTOCOLS, Protocol, with_picked
 from sgd_lib.pictures.figures import FIGURES, Job, plan
 from sgd_lib.site.freshness import FACTS, code_version, is_fresh, read_manifest, was_run_file
-from sgd_lib.site.manifest import dump
+from sgd_lib.site.manifest import dump, load
 from sgd_lib.site.outdir import MANIFEST, OutDir, digest
 from sgd_lib.site.tuning_stage import tune
 from sgd_lib.site.workers import WorkerDied, run_parallel, system_failure
@@ -84,7 +84,7 @@ def build(
     start = time.perf_counter()
     if protocols is None:
         protocols = tuple(PROTOCOLS.values()) if table is EXPERIMENTS else ()
-    check_only(only, table)
+    check_only(only and [name for name in only if not PICKED_SLUG.search(name)], table)
     out.mkdir(parents=True, exist_ok=True)
     with OutDir.locked(out, wait, on_wait) as disk:
         disk.remove_leftovers()
@@ -102,11 +102,18 @@ def build(
 PICKED_SLUG = re.compile(r"-(tuned|theory|same-step)$")
 
 
-def check_only(only: Iterable[str] | None, table: tuple[Experiment, ...] = EXPERIMENTS) -> None:
-    """A SettingError if `only` names what no build of `table` makes. A picked run's name,
-    or a figure's that draws them, is checked once the tuning stage has picked them."""
-    later = lambda name: PICKED_SLUG.search(name) is not None or name in FIGURES  # noqa: E731
-    select(plan(table), only and [name for name in only if not later(name)])
+def check_only(only: Iterable[str] | None, table: tuple[Experiment, ...] = EXPERIMENTS,
+               protocols: tuple[Protocol, ...] = (), out: Path | None = None) -> None:  # fmt: skip
+    """A SettingError if `only` names what no build of `table` makes. A figure of the
+    registry is checked in the build (one the tuning draws needs its record); the name of a
+    run the tuning picks is checked against the tuning's picks, which this trains (or reads
+    from `out`'s manifest, when it is that of this code) if `only` names one."""
+    picked = [name for name in only or () if PICKED_SLUG.search(name)]
+    if picked and protocols:
+        known = (load(out)[0] or {}).get("tuning", {}) if out is not None else {}
+        tuning = tune(protocols, known, code_version())
+        select(plan(with_picked(table, tuning), tuning), picked)
+    select(plan(table), only and [n for n in only if n not in FIGURES and n not in picked])
 
 
 def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start, code, last,
