@@ -397,14 +397,15 @@ def test_every_optimizers_path_shows_on_the_race_map(race):
     move along its floor: drawn alike, paths hid each other (of Adam's, 25 pixels showed)."""
     from sgd_lib.pictures import runs
     from sgd_lib.pictures.figures import plan
-    from sgd_lib.pictures.render_race import RACE_SIZE, animate_race
+    from sgd_lib.pictures.render_race import MAP, animate_race
 
     job = next(j for j in plan() if j.slug == race)
     histories = [runs.history(e) for e in job.runs]
     animation = animate_race(histories, runs.data_for(job.runs[0].data), LIGHT, "a race")
     palette = np.array(animation.palette.getpalette("RGB")[:48]).reshape(-1, 3)
     names = [h.experiment.optimizer for h in histories]
-    last = animation.frames[-1][:, : int(0.44 * RACE_SIZE[0])]  # the map, left of the fits
+    left, top, width, height = MAP  # the map, above the fits
+    last = animation.frames[-1][top : top + height, left : left + width]
     for name, color in zip(names, LIGHT.method_colors(names), strict=True):
         (index,) = np.flatnonzero((palette == [round(255 * v) for v in to_rgb(color)]).all(1))
         assert (last == index).sum() >= 40, name

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 
-from sgd_lib.checks import SettingError
+from sgd_lib.checks import SettingError, signals_held
 from sgd_lib.lesson.protocols import GRIDS, LRS, Protocol, with_picked
 
 
@@ -24,7 +24,8 @@ def tune(protocols: tuple[Protocol, ...], known: dict, code: str) -> dict:
         key = protocol_key(p, code)
         entry = known.get(p.name)
         if not (isinstance(entry, dict) and entry.get("key") == key and _usable(p, entry)):
-            from sgd_lib.lesson.tuning import record  # torch: only when there is work
+            with signals_held():  # torch, only when there is work; Ctrl-C after its start-up
+                from sgd_lib.lesson.tuning import record
 
             entry = {"key": key, **record(_data(p), p)}
         out[p.name] = entry
