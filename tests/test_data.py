@@ -64,6 +64,8 @@ def test_global_rng_untouched():
         ({"noise": "gaussian"}, "noise"),
         ({"sd": -0.1}, "sd"),
         ({"seed": -1}, "seed"),
+        ({"scaled": True}, "scaled"),  # standardising centres x first
+        ({"centred": True, "scaled": 1}, "scaled"),
     ],
 )
 def test_bad_data_settings_are_refused_by_name(kwargs, field):
@@ -98,3 +100,18 @@ def test_the_product_only_works_one_way_round(data):
 
 def mse_rank0(data, a) -> int:
     return ((data.x @ a - data.y) ** 2).mean().dim()  # the loss is rank 0: one number
+
+
+def test_standardised_x_has_mean_0_and_sd_1_and_the_same_line():
+    spec = DataSpec(x_shift=3.0, centred=True, scaled=True)
+    data = make_data(spec)
+    x = data.x[:, 0].double()
+    assert x.mean().item() == pytest.approx(0, abs=1e-6)
+    assert x.std(correction=0).item() == pytest.approx(1, abs=1e-6)
+    moved = make_data(DataSpec(x_shift=3.0))
+    assert torch.equal(data.y, moved.y)  # the same points, measured another way
+    # x drawn = x * x_scale + x_offset: the moved data's x
+    torch.testing.assert_close(data.x[:, 0] * data.x_scale + data.x_offset, moved.x[:, 0])
+    # the least-squares slope is per standard deviation of x
+    slope = least_squares(data.x, data.y)[0].item()
+    assert slope == pytest.approx(least_squares(moved.x, moved.y)[0].item() * data.x_scale)

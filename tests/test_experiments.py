@@ -9,6 +9,7 @@ from sgd_lib.lesson.experiments import (
     BATCH_SIZES,
     CENTRED,
     ILL,
+    STANDARDISED,
     STUDY_SEEDS,
     DataSpec,
     is_lesson,
@@ -42,6 +43,7 @@ def test_table_is_gradient_descent_plus_the_whole_grid_then_the_optimizers():
     assert full == set(OPTIMIZERS) - {"sgd"}
     assert {e.optimizer for e in others if e.data == ILL} == set(OPTIMIZERS)
     assert [e.optimizer for e in others if e.data == CENTRED] == ["sgd"]
+    assert [e.slug for e in others if e.data == STANDARDISED] == ["gd-lr0.5-shift3.0-standardised"]
     assert all(e.seeds == STUDY_SEEDS for e in others if e.batch_size is not None)
 
 

@@ -204,5 +204,9 @@ def test_conditioning_and_adaptive_pages(facts):
     c, ill = facts["conditioning"], facts["race-ill"]
     assert round(c["ill_aspect"]) == round(c["ill_kappa"] ** 0.5)
     assert c["standardised_kappa"] == pytest.approx(1, abs=1e-6)
+    # Standardised, the Hessian is 2I: gradient descent at lr 1/λ lands in one update.
+    assert c["standardised_lambda_max"] == pytest.approx(2, rel=1e-6)
+    assert c["standardised_gd_lr"] == pytest.approx(1 / c["standardised_lambda_max"], rel=1e-6)
+    assert c["standardised_gd_distance_1"] < 1e-4 and c["standardised_gd_updates"] == 1
     assert 8 < c["centred_lr_max"] / c["ill_lr_max"] < 12  # "a rate ten times larger"
     assert 50 < ill["scaled_kappa"] < ill["kappa"] / 2  # a per-parameter scale helps so far

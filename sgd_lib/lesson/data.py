@@ -15,7 +15,8 @@ class Data:
     x: torch.Tensor
     y: torch.Tensor
     spec: DataSpec
-    x_offset: float = 0.0  # what was taken off x to centre it: the x drawn is x + x_offset
+    x_offset: float = 0.0  # what was taken off x to centre it
+    x_scale: float = 1.0  # what x was divided by to standardise it: x drawn = x·x_scale + x_offset
 
 
 def make_data(spec: DataSpec = DataSpec()) -> Data:
@@ -36,9 +37,12 @@ def make_data(spec: DataSpec = DataSpec()) -> Data:
     if spec.x_shift:  # the same draw moved along x, under the same line
         x[:, 0] += spec.x_shift
         y = x @ a_true + noise
-    offset = 0.0
+    offset, scale = 0.0, 1.0
     if spec.centred:  # x measured from its mean: the same points, so the same slope
         offset = x[:, 0].mean().item()
         x[:, 0] -= offset
+    if spec.scaled:  # and in standard deviations: the slope is per standard deviation of x
+        scale = x[:, 0].std(correction=0).item()
+        x[:, 0] /= scale
     # --8<-- [end:shift]
-    return Data(x=x, y=y, spec=spec, x_offset=offset)
+    return Data(x=x, y=y, spec=spec, x_offset=offset, x_scale=scale)

@@ -33,7 +33,8 @@ class DataSpec:
     # x is drawn uniform in [-1, 1), then moved by x_shift: shifted off 0, the slope and the
     # intercept pull against each other and the loss's valley turns long and narrow.
     x_shift: float = 0.0
-    centred: bool = False  # measure x from its mean (the same points): the valley is round again
+    centred: bool = False  # measure x from its mean (the same points): the valley is mild again
+    scaled: bool = False  # and in units of its standard deviation (standardised): round
 
     def __post_init__(self):
         where = repr(self)
@@ -41,6 +42,11 @@ class DataSpec:
             raise SettingError("x_shift", self.x_shift, "a number from -100 to 100", where)
         if not isinstance(self.centred, bool):
             raise SettingError("centred", self.centred, "True or False", where)
+        if not isinstance(self.scaled, bool):
+            raise SettingError("scaled", self.scaled, "True or False", where)
+        if self.scaled and not self.centred:
+            raise SettingError("scaled", self.scaled, "False unless centred (standardising "
+                               "centres x first)", where)  # fmt: skip
         if not is_whole(self.n) or self.n < 2:
             # Two parameters need at least two points for a unique least-squares line.
             raise SettingError("n", self.n, "a whole number of at least 2", where)
@@ -65,7 +71,7 @@ _TAIL = (
     rf"(-({'|'.join(h for h in HYPERS if h != 'betas')}){_LR})*"
     rf"(-betas{_LR},{_LR})?"
     rf"(-({'|'.join(s for s in SCHEDULES if s != 'constant')}))?"
-    rf"(-shift-?{_LR})?(-centred)?(-(tuned|theory|same-step))?"
+    rf"(-shift-?{_LR})?(-centred|-standardised)?(-(tuned|theory|same-step))?"
 )
 SLUG = re.compile(rf"(gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*){_TAIL}", re.ASCII)
 
@@ -183,7 +189,7 @@ class Experiment:
             slug += f"-shift{float(self.data.x_shift)!r}"
         return (
             slug
-            + ("-centred" if self.data.centred else "")
+            + ("-standardised" if self.data.scaled else "-centred" if self.data.centred else "")
             + (f"-{self.picked}" if self.picked else "")
         )
 
@@ -238,6 +244,9 @@ MINI_BATCH_OPTIMIZERS = ("momentum", "nesterov", "rmsprop", "adam")  # at SWEEP_
 # and the Hessian's condition number grows past 100. Then centred again.
 ILL = DataSpec(x_shift=3.0)
 CENTRED = DataSpec(x_shift=3.0, centred=True)
+STANDARDISED = DataSpec(x_shift=3.0, centred=True, scaled=True)
+# Standardised, the Hessian is 2·I: gradient descent at lr 1/2 lands on the answer at once.
+STANDARDISED_LR = 0.5
 ILL_STEPS = 200
 # On ILL the largest stable rate of gradient descent is ~0.095 (2/λ_max, computed by the
 # build); 0.05 keeps momentum's look-ahead (Nesterov) stable too. The adaptive methods keep
@@ -257,6 +266,7 @@ EXPERIMENTS = make_table(
     *(Experiment(0.1, 16, optimizer=name, seeds=STUDY_SEEDS) for name in MINI_BATCH_OPTIMIZERS),
     *(Experiment(lr, steps=ILL_STEPS, optimizer=name, data=ILL) for name, lr in ILL_LRS.items()),
     Experiment(ILL_LRS["sgd"], steps=ILL_STEPS, data=CENTRED),
+    Experiment(STANDARDISED_LR, steps=ILL_STEPS, data=STANDARDISED),
     *(
         Experiment(0.1, SCHEDULE_BATCH_SIZE, steps=SCHEDULE_STEPS, schedule=s, seeds=STUDY_SEEDS)
         for s in DECAYING
@@ -359,7 +369,8 @@ def conditioning_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """Gradient descent, momentum and Newton on the ill-conditioned data, then gradient
     descent on the same points with x centred."""
     ill = [e for e in ill_runs(table) if e.optimizer in CONDITIONING_OPTIMIZERS]
-    return (*ill, *(e for e in table if e.data == CENTRED and e.optimizer == "sgd"))
+    return (*ill, *(e for e in table if e.data in (CENTRED, STANDARDISED) and e.optimizer == "sgd"
+                    and not e.picked))  # fmt: skip
 
 
 def schedule_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:

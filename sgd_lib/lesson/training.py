@@ -194,6 +194,7 @@ def summary(h: History, data: Data) -> dict:
         "steps_run": h.steps_run,
         "x_shift": e.data.x_shift,
         "centred": e.data.centred,
+        "scaled": e.data.scaled,  # and standardised
         "optimizer": e.optimizer,
         "hyper": {k: list(v) if isinstance(v, tuple) else v for k, v in e.hyper.items()},
         "schedule": e.schedule,

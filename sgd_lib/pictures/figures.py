@@ -186,7 +186,7 @@ FIGURES = {
                  facts=f"{_DRAW}:minibatch_facts")
           for name in ("batch-16", "batch-1")),
         Figure("conditioning", conditioning_runs, f"{_DRAW}:draw_conditioning",
-               title="the same points, two ways to measure x",
+               title="the same points, three ways to measure x",
                facts=f"{_DRAW}:conditioning_facts"),
         Figure("schedules", schedule_runs, f"{_DRAW}:draw_schedules",
                title="learning-rate schedules",

@@ -66,7 +66,7 @@ def readout(h: History, t: int) -> tuple[str, str]:
 def settings_label(h: History) -> str:
     e = h.experiment
     return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, e.data.x_shift, e.data.centred,
-                     e.hyper, e.picked)  # fmt: skip
+                     e.hyper, e.picked, e.data.scaled)  # fmt: skip
 
 
 def divergence_note(h: History) -> str:
@@ -80,9 +80,10 @@ def line_y(a: torch.Tensor, xv: tuple[float, float] = X_VIEW) -> list[float]:
 
 
 def true_line(data: Data, xv: tuple[float, float]) -> list[float]:
-    """The line the noise hides, in the data's own x (centred x moves its intercept)."""
+    """The line the noise hides, in the data's own x (centred x moves its intercept, scaled x
+    its slope)."""
     slope, intercept = data.spec.a_true
-    return [slope * (x + data.x_offset) + intercept for x in xv]
+    return [slope * (x * data.x_scale + data.x_offset) + intercept for x in xv]
 
 
 def readout_top(ax, data: Data) -> float:

@@ -30,10 +30,14 @@ def _legend_below(fig, handles_from, count: int) -> None:
                handlelength=1.5)  # fmt: skip
 
 
-def _two_panels(fig, title: str):
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.2, top=0.93, hspace=0.38)
-    fig.text(0.01, 0.985, title, va="top", ha="left", weight="bold", fontsize=LABEL_PT + 1)
-    axes = fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2)
+def _two_panels(fig, title: str, count: int = 2):
+    """`count` plots one above the other under `title`, room for a legend below."""
+    height = fig.get_size_inches()[1] * fig.dpi  # pixels
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=170 / height, top=1 - 60 / height,
+                        hspace=0.45)  # fmt: skip
+    fig.text(0.01, 1 - 13 / height, title, va="top", ha="left", weight="bold",
+             fontsize=LABEL_PT + 1)  # fmt: skip
+    axes = [fig.add_subplot(count, 1, i + 1) for i in range(count)]
     for ax in axes:
         ax.tick_params(labelsize=LABEL_PT - 1)
     return axes
@@ -122,12 +126,13 @@ def plot_schedules(studies: list[Study], theme: Theme, title: str) -> Image.Imag
 def plot_conditioning(pairs: list[tuple[Data, list[History]]], theme: Theme,
                       title: str) -> Image.Image:  # fmt: skip
     """One contour map per data setting, with its runs' paths: the long, narrow valley of a
-    moved x and the round bowl of the same points centred."""
-    with figure(theme, TWO_PANELS) as fig:
+    moved x, the milder bowl of the same points centred, the round one of them standardised."""
+    size = (TWO_PANELS[0], 230 + 330 * len(pairs))  # pixels: a map of the same size each
+    with figure(theme, size) as fig:
         handles = {}
-        for ax, (data, histories) in zip(_two_panels(fig, title), pairs, strict=True):
+        for ax, (data, histories) in zip(_two_panels(fig, title, len(pairs)), pairs, strict=True):
             box = ax.get_position()
-            aspect = (box.width * TWO_PANELS[0]) / (box.height * TWO_PANELS[1])
+            aspect = (box.width * size[0]) / (box.height * size[1])
             draw_contours(ax, data, theme, path_view(histories, data, aspect))
             colors = theme.method_colors([h.experiment.optimizer for h in histories])
             for i, (h, color) in enumerate(zip(histories, colors, strict=True)):
@@ -137,7 +142,9 @@ def plot_conditioning(pairs: list[tuple[Data, list[History]]], theme: Theme,
                 (handles[label],) = ax.plot(path[:, 0], path[:, 1], color=color, lw=2,
                                             marker="o", ms=2.5, label=label,
                                             zorder=3 + (len(histories) - i) / 100)  # fmt: skip
-            where = "x centred" if data.spec.centred else f"x moved by {data.spec.x_shift:g}"
+            spec = data.spec
+            where = ("x standardised" if spec.scaled else "x centred" if spec.centred
+                     else f"x moved by {spec.x_shift:g}")  # fmt: skip
             ax.set_title(where, loc="left", fontsize=LABEL_PT)
             ax.set_xlabel("slope", fontsize=LABEL_PT)
             ax.set_ylabel("intercept", fontsize=LABEL_PT)

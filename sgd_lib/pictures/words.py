@@ -22,7 +22,7 @@ PICKED_WORDS = {"tuned": "tuned", "theory": "the theory's best", "same-step": "S
 def run_label(lr: float, batch_size: int | None, optimizer: str = "sgd",
               schedule: str = "constant", x_shift: float = 0.0,
               centred: bool = False, hyper: dict | None = None,
-              picked: str = "") -> str:  # fmt: skip
+              picked: str = "", scaled: bool = False) -> str:  # fmt: skip
     """The run's settings in words: "gradient descent, lr 0.1" or "SGD, batch size 16, lr 1";
     an optimizer other than SGD, a schedule and a moved or centred x are named too, and a
     run whose settings were picked (sgd_lib.lesson.protocols) says so, with its momentum."""
@@ -34,7 +34,7 @@ def run_label(lr: float, batch_size: int | None, optimizer: str = "sgd",
     if schedule != "constant":
         label += f" ({schedule} decay)"
     if centred:
-        label += ", x centred"
+        label += ", x standardised" if scaled else ", x centred"
     elif x_shift:
         label += f", x moved by {x_shift:g}"
     return label

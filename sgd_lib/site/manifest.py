@@ -90,6 +90,7 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "steps_run": _whole,
     "x_shift": _number,
     "centred": lambda v: isinstance(v, bool),
+    "scaled": lambda v: isinstance(v, bool),
     "optimizer": _text,
     "hyper": lambda v: isinstance(v, dict) and all(
         _text(k) and (_number(x) or _pair(x)) for k, x in v.items()

@@ -72,7 +72,8 @@ class Manifest:
 def describe(run: dict) -> str:
     """The run's settings in words, as the figures title it."""
     return run_label(run["lr"], run["batch_size"], run["optimizer"], run["schedule"],
-                     run["x_shift"], run["centred"], run["hyper"], run["picked"])  # fmt: skip
+                     run["x_shift"], run["centred"], run["hyper"], run["picked"],
+                     run["scaled"])  # fmt: skip
 
 
 def is_lesson_run(run: dict) -> bool:
@@ -83,12 +84,15 @@ def is_lesson_run(run: dict) -> bool:
 
 # The explorer's data settings: a key for the URL and how the page names it.
 def data_key(run: dict) -> str:
-    return "centred" if run["centred"] else "moved" if run["x_shift"] else "lesson"
+    if run["centred"]:
+        return "standardised" if run["scaled"] else "centred"
+    return "moved" if run["x_shift"] else "lesson"
 
 
 def data_words(run: dict) -> str:
     if run["centred"]:
-        return f"x moved by {run['x_shift']:g}, then centred"
+        then = "standardised" if run["scaled"] else "centred"
+        return f"x moved by {run['x_shift']:g}, then {then}"
     return f"x moved by {run['x_shift']:g}" if run["x_shift"] else "the lesson's data"
 
 

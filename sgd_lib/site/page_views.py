@@ -113,7 +113,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
         })  # fmt: skip
     opts = [name for name in OPTIMIZERS if any(r["opt"] == name for r in runs)]
     scheds = [name for name in SCHEDULES if any(r["sched"] == name for r in runs)]
-    datas = [k for k in ("lesson", "moved", "centred") if any(r["data"] == k for r in runs)]
+    datas = [k for k in ("lesson", "moved", "centred", "standardised") if any(r["data"] == k for r in runs)]
     data_names = {r["data"]: data_words(m.run(r["slug"])) for r in runs}
     lrs = sorted({r["lr"] for r in runs}, key=float)
     sizes = sorted(
