@@ -129,6 +129,38 @@ def test_newton_lands_on_least_squares_in_one_update(spec):
                                                   data.y).item(), rel=1e-5)  # fmt: skip
 
 
+def test_newtons_step_is_the_solve_of_the_batch_hessian():
+    x = torch.tensor([[0.3, 1.0], [-0.7, 1.0], [0.1, 1.0]], dtype=torch.float64)
+    batch = Batch(x, torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64))
+    a = torch.tensor([0.4, -1.3], dtype=torch.float64)
+    a.grad = batch.gradient(a)
+    want = a - torch.linalg.solve(batch.hessian(), a.grad)
+    newton(a, {}, 1.0, batch)
+    torch.testing.assert_close(a, want, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_batch_with_one_x_has_no_newton_step_and_the_run_diverges_there(dtype):
+    # Two points at the same x: det H = 0 exactly. torch's inverse raised LinAlgError here.
+    x = torch.tensor([[20.5, 1.0], [20.5, 1.0]], dtype=dtype)
+    batch = Batch(x, torch.tensor([1.0, 2.0], dtype=dtype))
+    a = torch.tensor([0.4, -1.3], dtype=dtype)
+    a.grad = batch.gradient(a)
+    newton(a, {}, 1.0, batch)
+    assert not torch.isfinite(a).all()
+
+
+@pytest.mark.parametrize(("batch_size", "x_shift", "steps", "centred"),
+                         [(2, 20.0, 100, False), (2, 2.0, 3000, False), (3, 100.0, 3000, False),
+                          (2, 20.0, 100, True)])  # fmt: skip
+def test_newton_on_batches_that_are_singular_is_a_result(batch_size, x_shift, steps, centred):
+    # The inputs a hostile probe crashed with a traceback: each is a run that ends.
+    spec = DataSpec(x_shift=x_shift, centred=centred)
+    h = train(make_data(spec), Experiment(1.0, batch_size, steps, optimizer="newton", data=spec))
+    assert torch.isfinite(h.params).all()
+    assert h.diverged or h.steps_run == steps
+
+
 @pytest.mark.parametrize("spec", [DataSpec(), ILL, DataSpec(seed=7, noise="uniform")])
 def test_conjugate_gradient_lands_on_least_squares_in_two_updates(spec):
     data = make_data(spec)

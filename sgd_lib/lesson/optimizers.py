@@ -75,8 +75,15 @@ def adam(a, state, lr, batch, betas, eps):
 # --8<-- [start:newton]
 def newton(a, state, lr, batch):
     H = batch.hessian()  # the batch MSE's Hessian, (2/B) x_bᵀ x_b: the same at every `a`
-    step = (H.inverse() @ a.grad.unsqueeze(-1)).squeeze(-1)  # H⁻¹ ∇: to the batch's minimum
-    a.sub_(lr * step)
+    # H⁻¹ ∇, the step to the batch's minimum, by Cramer's rule for a 2×2 H. A batch whose
+    # points share one x has det H = 0 and no minimum: its step is infinite, and the run has
+    # diverged at that update, as with a nearly singular H (the sandbox's twin does the same).
+    g0, g1 = a.grad[..., 0], a.grad[..., 1]
+    step = a.grad.clone()
+    step[..., 0] = H[..., 1, 1] * g0 - H[..., 0, 1] * g1
+    step[..., 1] = H[..., 0, 0] * g1 - H[..., 1, 0] * g0
+    det = H[..., 0, 0] * H[..., 1, 1] - H[..., 0, 1] * H[..., 1, 0]
+    a.sub_(lr * step / det.unsqueeze(-1))
 
 
 # --8<-- [end:newton]
