@@ -157,32 +157,53 @@ def lbfgs(a, state, lr, batch, history):
 
 @dataclass(frozen=True)
 class Hyper:
-    """A hyper-parameter: its torch.optim name, default, and what it may be."""
+    """A hyper-parameter: its torch.optim name, default, and the range it may take (which the
+    command line, the experiments table and the sandbox all check)."""
 
     name: str
     default: object
-    allowed: str  # words for an error message
-    check: Callable[[object], bool]
-    flag_values: int = 1  # how many numbers its command-line option takes
+    low: float  # the range each of its numbers must lie in
+    high: float
+    high_open: bool = False  # high itself is not allowed
+    low_open: bool = False  # nor low
+    whole: bool = False  # a whole number
+    flag_values: int = 1  # how many numbers it takes (and its command-line option)
+
+    def _ok(self, v) -> bool:
+        if not (is_whole(v) if self.whole else is_finite(v)):
+            return False
+        above = v > self.low if self.low_open else v >= self.low
+        below = v < self.high if self.high_open else v <= self.high
+        return above and below
+
+    def check(self, value) -> bool:
+        if self.flag_values == 1:
+            return self._ok(value)
+        return (isinstance(value, tuple) and len(value) == self.flag_values
+                and all(self._ok(v) for v in value))  # fmt: skip
+
+    @property
+    def allowed(self) -> str:
+        """What it may be, in words for an error message."""
+        kind = "whole number" if self.whole else "number"
+        if self.high == math.inf:
+            one = f"a finite {kind} greater than {self.low:g}" if self.low_open else ""
+        else:
+            one = f"a {kind} from {self.low:g} " + (
+                f"up to (not including) {self.high:g}" if self.high_open else f"to {self.high:g}"
+            )
+        assert one, "a range with no upper end is open at its lower one"
+        if self.flag_values == 1:
+            return one
+        count = {2: "two", 3: "three"}.get(self.flag_values, self.flag_values)
+        return f"{count} {kind}s, each {one.removeprefix(f'a {kind} ')}"
 
 
-def _fraction(v) -> bool:
-    return is_finite(v) and 0 <= v < 1
-
-
-MOMENTUM = Hyper("momentum", 0.9, "a number from 0 up to (not including) 1", _fraction)
-BETAS = Hyper(
-    "betas",
-    (0.9, 0.999),
-    "two numbers, each from 0 up to (not including) 1",
-    lambda v: isinstance(v, tuple) and len(v) == 2 and all(_fraction(b) for b in v),
-    flag_values=2,
-)
-ALPHA = Hyper("alpha", 0.99, "a number from 0 up to (not including) 1", _fraction)
-EPS = Hyper("eps", 1e-8, "a finite number greater than 0", lambda v: is_finite(v) and v > 0)
-HISTORY = Hyper(
-    "history", 100, "a whole number from 1 to 1000", lambda v: is_whole(v) and 1 <= v <= 1000
-)
+MOMENTUM = Hyper("momentum", 0.9, 0, 1, high_open=True)
+BETAS = Hyper("betas", (0.9, 0.999), 0, 1, high_open=True, flag_values=2)
+ALPHA = Hyper("alpha", 0.99, 0, 1, high_open=True)
+EPS = Hyper("eps", 1e-8, 0, math.inf, low_open=True)
+HISTORY = Hyper("history", 100, 1, 1000, whole=True)
 
 
 @dataclass(frozen=True)
