@@ -594,3 +594,86 @@ def test_results_link_opens_that_run_in_the_explorer(browser, origin):
         assert watch.problems == []
     finally:
         context.close()
+
+
+def status_says(page: Page, words: str) -> str:
+    """Wait until the explorer's status line holds `words`; its text."""
+    page.wait_for_function(
+        "w => document.querySelector('.sgd-explorer__status').textContent.includes(w)", arg=words
+    )
+    return page.locator(".sgd-explorer__status").inner_text()
+
+
+def go_to_hash(page: Page, hash: str) -> None:
+    """Set the address's fragment, and return once the page has handled its hashchange."""
+    page.evaluate(
+        """h => new Promise(done => {
+            addEventListener("hashchange", () => setTimeout(done), { once: true });
+            location.hash = h;
+        })""",
+        hash,
+    )
+
+
+def test_explorer_says_when_its_address_names_no_run(browser, origin, site_dir):
+    manifest = json.loads((site_dir / "assets" / "manifest.json").read_text())
+    runs = [manifest["runs"][slug] for slug in manifest["table"]]
+    lrs = sorted({r["lr"] for r in runs})
+    sizes = sorted({r["batch_size"] for r in runs if r["batch_size"]})
+    allowed = (
+        f"The learning rates are the {len(lrs)} above, from {lrs[0]:g} to {lrs[-1]:g}; "
+        f"the batch sizes are full batch, {', '.join(map(str, sizes[:-1]))} and {sizes[-1]}."
+    )
+    context, page, watch = open_page(browser, origin, "explorer.html#lr=999&bs=7",
+                                     viewport=PHONE)  # fmt: skip
+    try:
+        status = page.locator(".sgd-explorer__status")
+        assert (status.get_attribute("role"), status.get_attribute("aria-live")) == (
+            "status",
+            "polite",
+        )
+        said = status_says(page, "There is no run with lr 999 or batch size 7. ")
+        assert said.endswith(allowed), said
+        # The run shown is the page's first, and the address stays as the reader gave it.
+        assert explorer_state(page)["run"] == manifest["table"][0]
+        assert page.evaluate("location.hash") == "#lr=999&bs=7"
+        status.scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "explorer-no-run-phone-light.png")
+        page.click("label[for=__palette_1]")
+        assert page.get_attribute("body", "data-md-color-scheme") == "slate"
+        page.screenshot(path=SHOTS / "explorer-no-run-phone-dark.png")
+
+        # While open: a run's address, then one with a size no run has, then a pair that
+        # no run has together; the run shown stays the last that was one.
+        page.evaluate("location.hash = '#lr=0.01&bs=64'")
+        assert status_says(page, "Showing SGD") == "Showing SGD, batch size 64, lr 0.01."
+        page.evaluate("location.hash = '#lr=0.01&bs=3'")
+        said = status_says(page, "There is no run with batch size 3. ")
+        assert said.startswith("Showing SGD, batch size 64, lr 0.01. ")
+        assert explorer_state(page)["run"] == "lr0.01-bs64"
+        page.evaluate("location.hash = '#lr=1&bs=full'")  # Newton's is; gradient descent's not
+        said = status_says(page, "optimizer SGD, lr 1 and batch size full batch.")
+        assert "There is no run with optimizer SGD, lr 1 and batch size full batch." in said
+        assert explorer_state(page)["run"] == "lr0.01-bs64"
+        # A value from the address is text, never markup.
+        page.evaluate("location.hash = '#lr=<img src=x onerror=alert(1)>&bs=full'")
+        status_says(page, "There is no run with lr <img src=x")
+        assert page.locator(".sgd-explorer__status *").count() == 0
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
+def test_explorer_says_nothing_of_a_run_it_has_or_of_another_anchor(browser, origin):
+    context, page, watch = open_page(browser, origin, "explorer.html#lr=0.1&bs=32")
+    try:
+        assert status_says(page, "Showing") == "Showing SGD, batch size 32, lr 0.1."
+        # The skip link's and the code's line anchors are no choice of run: nothing changes.
+        for anchor in ("#explorer", "#__codelineno-0-3"):
+            go_to_hash(page, anchor)
+            assert status_says(page, "Showing") == "Showing SGD, batch size 32, lr 0.1."
+            assert explorer_state(page)["run"] == "lr0.1-bs32"
+        assert watch.problems == []
+    finally:
+        context.close()

@@ -365,6 +365,20 @@ def test_every_animation_has_a_player_that_knows_each_frame_step(site_dir):
     assert players >= 22 + 6  # every run on the every-run page, and the animations elsewhere
 
 
+def test_without_scripts_the_explorer_says_its_choices_do_nothing(site_dir):
+    """Its radio buttons and its address need the script: a <noscript> line, above the
+    choices, says so and where every run's numbers are instead."""
+    text = (site_dir / "explorer.html").read_text()
+    lines = re.findall(r"<noscript>\s*<p>(.*?)</p>\s*</noscript>", text, re.S)
+    assert len(lines) == 1, lines
+    line = " ".join(lines[0].split())
+    assert line.startswith("JavaScript is off, so the choices below do nothing"), line
+    assert '<a href="results.html">results</a>' in line
+    assert text.index(lines[0]) < text.index("data-explorer>")
+    others = [p for p in PAGES if p != "explorer.html"]
+    assert not any("JavaScript is off" in (site_dir / p).read_text() for p in others)
+
+
 # ---- pages people share -------------------------------------------------------------
 
 PUBLISHED = "https://example.org/sgd-from-scratch/"  # an address the site could be published at

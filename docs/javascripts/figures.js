@@ -35,11 +35,18 @@
   // Radio buttons for the optimizer, the data, the learning rate and the batch size; the
   // runs' data is inline in the page. The choice lives in the URL's fragment
   // (#lr=0.1&bs=16, and &opt=adam&sched=cosine&data=moved when they are not the lesson's), so a link
-  // reproduces it.
+  // reproduces it; an address that names no run leaves the run shown and says why.
 
   const KEYS = ["opt", "sched", "data", "lr", "bs"]; // also the order a choice is kept in
   const DEFAULTS = { opt: "sgd", sched: "constant", data: "lesson" };
   const NAMES = { opt: "optimizer", sched: "schedule", data: "data", lr: "lr", bs: "batch size" };
+  const GROUPS = {
+    opt: ["optimizer", "optimizers"],
+    sched: ["schedule", "schedules"],
+    data: ["data setting", "data settings"],
+    lr: ["learning rate", "learning rates"],
+    bs: ["batch size", "batch sizes"],
+  };
 
   function setupExplorer(root) {
     const runs = JSON.parse(root.querySelector("script[data-runs]").textContent);
@@ -54,8 +61,22 @@
       });
     }
 
+    // A group's radio buttons, and the one with a value: compared, never put in a selector,
+    // since a value can come from the address.
+    function inputs(name) {
+      return Array.from(form.querySelectorAll('input[name="' + name + '"]'));
+    }
+
+    function inputOf(name, value) {
+      return inputs(name).find(function (i) { return i.value === value; });
+    }
+
+    function values(name) {
+      return inputs(name).map(function (i) { return i.value; });
+    }
+
     function label(name, value) {
-      const input = form.querySelector('input[name="' + name + '"][value="' + value + '"]');
+      const input = inputOf(name, value);
       return input ? input.parentElement.textContent.trim() : value;
     }
 
@@ -69,7 +90,7 @@
     }
 
     function check(name, value) {
-      const input = form.querySelector('input[name="' + name + '"][value="' + value + '"]');
+      const input = inputOf(name, value);
       if (input) input.checked = true;
     }
 
@@ -98,11 +119,83 @@
       return hash;
     }
 
-    function fromHash() {
+    // "a, b and c"
+    function and(words) {
+      return words.length < 2 ? words.join("") : words.slice(0, -1).join(", ") + " and " +
+        words[words.length - 1];
+    }
+
+    // What a group allows, in words: every value, or, for a long group in full, its range.
+    function allowed(key, vals) {
+      const words = vals.map(function (v) { return label(key, v); });
+      if (words.length === 1) return "the " + GROUPS[key][0] + " is " + words[0];
+      const whole = words.length > 8 && words.length === values(key).length;
+      return "the " + GROUPS[key][1] + " are " + (whole
+        ? "the " + words.length + " above, from " + words[0] + " to " + words[words.length - 1]
+        : and(words));
+    }
+
+    // Why an address names no run, and what there is: its values that are no run's, or, when
+    // each value is some run's, the choices that no run has together.
+    function notARun(choice) {
+      const unknown = KEYS.filter(function (k) { return !values(k).includes(choice[k]); });
+      if (unknown.length) {
+        const asked = unknown.filter(function (k) { return choice[k] !== null; });
+        const absent = unknown.filter(function (k) { return choice[k] === null; });
+        const said = [];
+        if (asked.length) {
+          said.push("There is no run with " + asked.map(function (k) {
+            const v = choice[k];
+            return NAMES[k] + " " + (v.length > 24 ? v.slice(0, 24) + "…" : v);
+          }).join(" or ") + ".");
+        }
+        if (absent.length) {
+          said.push("The address names no " + absent.map(function (k) {
+            return GROUPS[k][0];
+          }).join(" and no ") + ".");
+        }
+        const what = unknown.map(function (k) { return allowed(k, values(k)); }).join("; ");
+        return said.join(" ") + " " + what[0].toUpperCase() + what.slice(1) + ".";
+      }
+      // A choice at its default (which the address need not give) is named only when it
+      // alone is in the way.
+      const named = KEYS.filter(function (k) {
+        return choice[k] !== DEFAULTS[k] || runs.some(function (r) {
+          return KEYS.every(function (o) { return o === k || r[o] === choice[o]; });
+        });
+      });
+      const words = function (k) { return NAMES[k] + " " + label(k, choice[k]); };
+      let said = "There is no run with " + and(named.map(words)) + ".";
+      for (const k of named.slice().reverse()) {
+        const others = KEYS.filter(function (o) { return o !== k; });
+        const vals = values(k).filter(function (v) {
+          return runs.some(function (r) {
+            return r[k] === v && others.every(function (o) { return r[o] === choice[o]; });
+          });
+        });
+        if (vals.length) {
+          const rest = named.filter(function (o) { return o !== k; });
+          said += " With " + and(rest.map(words)) + ", " + allowed(k, vals) + ".";
+          break;
+        }
+      }
+      return said;
+    }
+
+    // The run the address names, or the one shown with a word on why; nothing when the
+    // fragment is no choice of runs (a heading's or a code line's anchor).
+    function follow() {
       const params = new URLSearchParams(window.location.hash.slice(1));
+      if (!KEYS.some(function (k) { return params.has(k); })) return false;
       const choice = {};
       for (const k of KEYS) choice[k] = params.get(k) || DEFAULTS[k] || null;
-      return find(choice);
+      const run = find(choice);
+      if (run) show(run, "");
+      else {
+        const shown = runs.find(function (r) { return r.slug === root.dataset.run; });
+        show(shown, notARun(choice));
+      }
+      return true;
     }
 
     // The run that keeps `key` as just chosen and agrees with the other choices as far as
@@ -142,13 +235,10 @@
       history.replaceState(null, "", hashOf(run));
     });
 
-    window.addEventListener("hashchange", function () {
-      const run = fromHash();
-      if (run) show(run, "");
-    });
+    window.addEventListener("hashchange", follow);
 
     root.dataset.run = runs[0].slug; // what the page was built showing
-    show(fromHash() || runs[0], "");
+    if (!follow()) show(runs[0], "");
   }
 
   function init() {
