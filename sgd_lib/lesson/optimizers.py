@@ -104,10 +104,21 @@ def cg(a, state, lr, batch):
     # Exact line search on the quadratic: its curvature along d is d·H d, and H d is the
     # change in the gradient one step of d away (one more gradient evaluation).
     Hd = batch.gradient(a + d) - g
-    curvature = _dot(d, Hd)
-    alpha = -_dot(g, d) / curvature.where(curvature > 0, math.inf)  # flat: no step
+    curvature, gd = _dot(d, Hd), _dot(g, d)
+    # The step lowers the loss by (g·d)²/(2 d·Hd). Once that is below what the loss's own
+    # rounding can resolve, g and Hd are rounding noise and a step would only drift (float32
+    # on x moved 100 off 0 drifted away from the answer): no step.
+    useful = (curvature > 0) & (gd**2 > 2 * curvature * _resolution(a, batch))
+    alpha = -gd / curvature.where(useful, math.inf)
     a.add_(lr * alpha * d)
     state["d"], state["g"] = d, g
+
+
+def _resolution(a, batch):
+    """The smallest change the batch's loss at `a` can show: its float's epsilon times it."""
+    y_hat = (batch.x @ a.unsqueeze(-1)).squeeze(-1)
+    loss = ((y_hat - batch.y) ** 2).mean(-1, keepdim=True)
+    return loss * 2.0 ** -(23 if a.element_size() == 4 else 52)  # float32 or float64
 
 
 # --8<-- [end:cg]

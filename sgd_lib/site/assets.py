@@ -29,7 +29,8 @@ from sgd_lib.lesson.protocols import PROTOCOLS, Protocol, with_picked
 from sgd_lib.pictures.figures import FIGURES, Job, plan
 from sgd_lib.site.freshness import FACTS, code_version, is_fresh, read_manifest, was_run_file
 from sgd_lib.site.manifest import dump, load
-from sgd_lib.site.outdir import MANIFEST, OutDir, digest
+from sgd_lib.site import sandbox_export
+from sgd_lib.site.outdir import MANIFEST, SANDBOX, OutDir, digest
 from sgd_lib.site.tuning_stage import tune
 from sgd_lib.site.workers import WorkerDied, run_parallel, system_failure
 
@@ -178,9 +179,21 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
             finish()
         raise
     finish()
+    if only is None:
+        _export_sandbox(disk, {slug: r for slug, r in runs.items() if slug in keys})
     rendered = sorted(name for j in stale for name, _, _ in j.files())
     seconds = time.perf_counter() - start
     return Report(rendered, sorted(fresh), removed, seconds, distrusted)
+
+
+def _export_sandbox(disk: OutDir, runs: dict[str, dict]) -> None:
+    """The sandbox's JSON (its data, registries and the table's runs), if it is stale."""
+    code = code_version(skip=frozenset())  # every module: the export's own code included
+    if sandbox_export.is_current(disk.read(SANDBOX), code, runs):
+        return
+    with signals_held():  # torch makes the data
+        payload = sandbox_export.export(code, runs)
+    disk.write(SANDBOX, payload)
 
 
 def _vouched(disk: OutDir, *layers: dict[str, dict], skip=frozenset()) -> dict:

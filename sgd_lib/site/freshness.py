@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).parents[1]
 # so editing one experiment re-renders only what draws it.
 NOT_RENDERING = {"lesson/experiments.py", "cli.py", "__main__.py", "site/pages.py",
                  "site/page_data.py", "site/page_figures.py", "site/page_views.py",
-                 "site/outdir.py", "site/manifest.py", "site/workers.py"}  # fmt: skip
+                 "site/outdir.py", "site/manifest.py", "site/workers.py",
+                 "site/sandbox_export.py"}  # fmt: skip
 # Figures that also compute named numbers for the pages ({{ fact FIGURE NAME }}).
 FACTS = {name for name, f in FIGURES.items() if f.facts}
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+SANDBOX = "sandbox.json"  # what the sandbox's JavaScript reads: sgd_lib.site.sandbox_export
 # The shape of every figure's name: SLUG-KIND-THEME.EXT or NAME-THEME.EXT, e.g. lr0.1-bs16-fit-
 # light.gif (a comma: Adam's betas in a slug). A name of another shape is never the build's,
 # whatever a manifest says.
@@ -32,8 +33,9 @@ class Busy(Exception):
 
 
 def is_ours(name: str) -> bool:
-    """Whether `name` has the shape of a name the build makes: a figure, or the manifest."""
-    return name == MANIFEST or FIGURE_NAME.fullmatch(name) is not None
+    """Whether `name` has the shape of a name the build makes: a figure, the manifest or the
+    sandbox's export."""
+    return name in (MANIFEST, SANDBOX) or FIGURE_NAME.fullmatch(name) is not None
 
 
 def digest(payload: bytes) -> str:

@@ -1,0 +1,153 @@
+"""The sandbox's JavaScript core held to the Python lesson: fixtures from the trainer, checked
+by `node --test tests/js/oracle.mjs` (Node's own test runner, nothing installed).
+
+Every optimizer × schedule × data setting, at full batch and batch sizes 1 and 16, run by
+training.train in float64: the JS core fed the same batches matches it at every update within
+1e-9 relative, diverging at the same update; the table's float32 runs, replayed from their
+seeds by the JS core's own copy of torch's generator, draw the same batches and end within
+1e-4 of them."""
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from sgd_lib.lesson.data import Data, make_data
+from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.training import History, sample_batches, train
+from sgd_lib.site import sandbox_export
+
+ROOT = Path(__file__).parents[1]
+NODE = shutil.which("node")
+# The learning rate of each optimizer's fixture runs: stable on every data setting but the
+# moved one's sharpest direction (where the JS must diverge where Python does).
+LRS = {"sgd": 0.08, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.05, "adam": 0.1,
+       "newton": 0.9, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
+HYPER = {"momentum": {"momentum": 0.8}, "adam": {"betas": (0.8, 0.99)}}  # off the defaults too
+
+
+def as_double(data: Data) -> Data:
+    return replace(data, x=data.x.double(), y=data.y.double())
+
+
+def drawn(e: Experiment, n: int) -> list | None:
+    """The rows of every update the run could make, the one that diverged included (History
+    keeps the batches of the updates it kept)."""
+    if e.batch_size is None:
+        return None
+    rows = sample_batches(n, e.batch_size, e.sampler, torch.Generator().manual_seed(e.seed))
+    return [next(rows).tolist() for _ in range(e.steps)]
+
+
+def record(h: History) -> dict:
+    e = h.experiment
+    batches = drawn(e, e.data.n)
+    if h.batches is not None:
+        assert h.batches.tolist() == batches[: h.steps_run]
+    hyper = {k: list(v) if isinstance(v, tuple) else v for k, v in e.hyper.items()}
+    settings = {"optimizer": e.optimizer, "hyper": hyper, "lr": e.lr, "batchSize": e.batch_size,
+                "sampler": e.sampler, "schedule": e.schedule, "steps": e.steps,
+                "seed": str(e.seed)}  # fmt: skip
+    where = {"centred": e.data.centred, "scaled": e.data.scaled, "x_shift": e.data.x_shift}
+    return {
+        "settings": settings,
+        "data": sandbox_export._data_key(where),
+        "slug": e.slug,
+        "params": h.params.tolist(),
+        "loss": h.loss.tolist(),
+        "batches": batches,
+        "divergedAt": h.diverged_at,
+        "gradients": h.gradients.tolist(),
+        "hessians": h.hessians,
+    }
+
+
+def batch_sizes(o) -> list:
+    sizes = [b for b in (None, 1, 16) if b is None or b >= o.min_batch]
+    return [None] if o.full_batch_only else sizes
+
+
+def rounding_floor(data: Data, e: Experiment, h: History, batches: list | None) -> list:
+    """How far the trainer's own float64 run moves when only its rounding changes: the same
+    points in reverse order (every sum taken in another order), the same batches. Conjugate
+    gradient on the moved data with a decaying rate amplifies rounding by ~κ an update; no
+    twin can agree with a run closer than the run agrees with itself. (T+1,) per update."""
+    flipped = replace(data, x=data.x.flip(0), y=data.y.flip(0))
+    n = len(data.y)
+    rows = None if batches is None else [[n - 1 - i for i in b] for b in batches]
+    other = train_given(flipped, e, rows)
+    t = min(len(h.params), len(other.params))
+    return (h.params[:t] - other.params[:t]).abs().amax(-1).tolist()
+
+
+def train_given(data: Data, e: Experiment, rows: list | None) -> History:
+    """training.train with the batches given, not drawn."""
+    if rows is None:
+        return train(data, e)
+    import sgd_lib.lesson.training as training
+
+    real = training.sample_batches
+    training.sample_batches = lambda *_: iter(torch.tensor(r) for r in rows)
+    try:
+        return train(data, e)
+    finally:
+        training.sample_batches = real
+
+
+def float64_runs() -> list[dict]:
+    out = []
+    for name, spec in sandbox_export.DATA.items():
+        data = as_double(make_data(spec))
+        for o in OPTIMIZERS.values():
+            for schedule in SCHEDULES:
+                for bs in batch_sizes(o):
+                    lr = LRS[o.name] * (3 if name == "moved" and o.name == "sgd" else 1)
+                    e = Experiment(lr, bs, steps=60, seed=11, optimizer=o.name, data=spec,
+                                   schedule=schedule, **HYPER.get(o.name, {}))  # fmt: skip
+                    h = train(data, e)
+                    out.append(record(h) | {"floor": rounding_floor(data, e, h, drawn(e, spec.n))})
+    # Past the stability limit 2/λ_max ≈ 0.9985: gradient descent diverges (at update ~764)
+    e = Experiment(1.01, None, steps=1000)
+    data = as_double(make_data(e.data))
+    h = train(data, e)
+    out.append(record(h) | {"floor": rounding_floor(data, e, h, None)})
+    return out
+
+
+def float32_runs() -> list[dict]:
+    return [record(train(make_data(e.data), e)) for e in EXPERIMENTS]
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> Path:
+    where = tmp_path_factory.mktemp("sandbox")
+    (where / "sandbox.json").write_bytes(sandbox_export.export("test", {}))
+    (where / "float64.json").write_text(json.dumps(float64_runs()))
+    (where / "float32.json").write_text(json.dumps(float32_runs()))
+    return where
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on this machine")
+def test_the_javascript_core_is_the_python_lesson_update_by_update(fixtures):
+    done = subprocess.run([NODE, "--test", str(ROOT / "tests" / "js" / "oracle.mjs")],
+                          env={**os.environ, "SANDBOX_FIXTURES": str(fixtures)},
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout and "# pass 0" not in done.stdout
+
+
+def test_the_fixtures_cover_every_optimizer_schedule_data_and_batch_size():
+    runs = float64_runs()
+    seen = {(r["settings"]["optimizer"], r["settings"]["schedule"], r["data"],
+             r["settings"]["batchSize"]) for r in runs}  # fmt: skip
+    for o in OPTIMIZERS.values():
+        for bs in batch_sizes(o):
+            assert {(o.name, s, d, bs) for s in SCHEDULES for d in sandbox_export.DATA} <= seen
+    assert any(r["divergedAt"] for r in runs)
+    assert torch.get_default_dtype() == torch.float32
