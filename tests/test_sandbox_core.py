@@ -20,7 +20,7 @@ import torch
 from sgd_lib.lesson.data import Data, make_data
 from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
-from sgd_lib.lesson.training import History, sample_batches, train
+from sgd_lib.lesson.training import History, sample_batches, summary, train
 from sgd_lib.site import sandbox_export
 
 ROOT = Path(__file__).parents[1]
@@ -127,7 +127,9 @@ def float32_runs() -> list[dict]:
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory) -> Path:
     where = tmp_path_factory.mktemp("sandbox")
-    (where / "sandbox.json").write_bytes(sandbox_export.export("test", {}))
+    runs = {e.slug: summary(train(make_data(e.data), e), make_data(e.data))
+            for e in EXPERIMENTS[:12]}  # fmt: skip
+    (where / "sandbox.json").write_bytes(sandbox_export.export("test", runs))
     (where / "float64.json").write_text(json.dumps(float64_runs()))
     (where / "float32.json").write_text(json.dumps(float32_runs()))
     return where
@@ -135,7 +137,8 @@ def fixtures(tmp_path_factory) -> Path:
 
 @pytest.mark.skipif(NODE is None, reason="node is not on this machine")
 def test_the_javascript_core_is_the_python_lesson_update_by_update(fixtures):
-    done = subprocess.run([NODE, "--test", str(ROOT / "tests" / "js" / "oracle.mjs")],
+    tests = [str(ROOT / "tests" / "js" / name) for name in ("oracle.mjs", "state.mjs")]
+    done = subprocess.run([NODE, "--test", *tests],
                           env={**os.environ, "SANDBOX_FIXTURES": str(fixtures)},
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

@@ -104,6 +104,14 @@ def _data(spec: DataSpec) -> dict:
     }
 
 
+def _themes() -> dict:
+    from sgd_lib.pictures.theme import THEMES
+
+    parts = ("bg", "fg", "muted", "grid", "data", "fit", "truth", "batch", "alarm")
+    return {t.name: {**{p: getattr(t, p) for p in parts}, "methods": list(t.methods)}
+            for t in THEMES}  # fmt: skip
+
+
 def export(code: str, runs: dict[str, dict]) -> bytes:
     """The sandbox's JSON: imports torch to make the data."""
     from sgd_lib.lesson.training import A0, BLOWUP
@@ -120,6 +128,7 @@ def export(code: str, runs: dict[str, dict]) -> bytes:
         "optimizers": _optimizers(),
         "schedules": list(SCHEDULES),
         "data": {name: _data(spec) for name, spec in DATA.items()},
+        "themes": _themes(),  # the figures' palette, light and dark
         "runs": _runs(runs),
     }
     return (json.dumps(payload, separators=(",", ":"), allow_nan=False) + "\n").encode()
