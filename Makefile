@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # lock or the project metadata changed.
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint format lock clean assets bench serve site audit
+.PHONY: venv test check js-test lint format lock clean assets bench serve site audit
 
 venv: $(STAMP)
 
@@ -20,8 +20,30 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-test: venv
+test: venv js-test
 	$(BIN)/python -m pytest
+
+# The edit-test loop's tier, under a minute: lint, the lesson's oracles (the optimizers,
+# training, the data, the experiments table), the command line's contract and the
+# JavaScript core. `make test` runs all of it and everything else.
+CHECK_TESTS := tests/test_optimizers.py tests/test_train.py tests/test_data.py \
+	tests/test_experiments.py tests/test_cli.py
+
+check: lint js-test
+	$(BIN)/python -m pytest -q $(CHECK_TESTS)
+
+# The sandbox's JavaScript core against the lesson (tests/js/*.test.mjs), by Node's own
+# runner. The files are named, not the directory: given a directory, Node 20 runs only the
+# names it takes for tests, and fails when there is no such directory.
+JS_TESTS := $(wildcard tests/js/*.test.mjs)
+
+js-test:
+ifeq ($(strip $(JS_TESTS)),)
+	@echo "js-test: no tests/js/*.test.mjs yet; skipped"
+else
+	@command -v node >/dev/null || { echo "js-test: the JavaScript tests need Node 20 (node)"; exit 1; }
+	node --test $(JS_TESTS)
+endif
 
 # The site with live reload on http://127.0.0.1:8000; stale figures are rendered first, and
 # edits to pages or to the library show up without a restart.
@@ -49,6 +71,7 @@ bench: venv
 	$(BIN)/python scripts/bench_render.py
 	$(BIN)/python scripts/bench_studies.py
 	$(BIN)/python scripts/bench_tuning.py
+	$(BIN)/python scripts/bench_sandbox.py
 
 # Lighthouse (mobile) on every page of a fresh site/ served with gzip, and the bytes each
 # page's first view transfers in the light and the dark scheme; prints a table. A benchmark:

@@ -45,6 +45,8 @@ NO_THROTTLING = {"offline": False, "latency": 0, "downloadThroughput": 0, "uploa
 PERFORMANCE = 95
 ACCESSIBILITY = 100
 BUDGET = 512_000  # 500 KB transferred by a page's first view
+# Pages with budgets of their own: (first view, the scripts it loads), bytes transferred
+PAGE_BUDGETS = {"sandbox.html": (200 * 1024, 40 * 1024)}
 # What GitHub Pages gzips; images (PNG, GIF) are already compressed and go as they are.
 TEXT = {"application/javascript", "application/json", "application/xml", "image/svg+xml"}
 
@@ -102,6 +104,7 @@ def transferred(browser, url: str, scheme: str) -> int:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     sizes: dict[str, int] = {}  # request id -> bytes so far
+    scripts: set[str] = set()  # the request ids of JavaScript
 
     # A finished load reports its whole size; one the page cancels (a GIF swapped mid-way)
     # never does, so its headers and the chunks that arrived are added up as they come.
@@ -111,7 +114,12 @@ def transferred(browser, url: str, scheme: str) -> int:
     def finished(e):
         sizes[e["requestId"]] = e["encodedDataLength"]
 
-    cdp.on("Network.responseReceived", lambda e: add(e, e["response"]["encodedDataLength"]))
+    def received(e):
+        add(e, e["response"]["encodedDataLength"])
+        if "javascript" in e["response"].get("mimeType", ""):
+            scripts.add(e["requestId"])
+
+    cdp.on("Network.responseReceived", received)
     cdp.on("Network.dataReceived", lambda e: add(e, e["encodedDataLength"]))
     cdp.on("Network.loadingFinished", finished)
     cdp.send("Network.enable")
@@ -122,7 +130,7 @@ def transferred(browser, url: str, scheme: str) -> int:
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")  # no request for half a second; no scrolling
     context.close()
-    return sum(sizes.values())
+    return sum(sizes.values()), sum(n for r, n in sizes.items() if r in scripts)
 
 
 def lighthouse(binary: Path, url: str) -> tuple[dict, str]:
@@ -191,6 +199,16 @@ def table(rows: dict[str, dict]) -> str:
         verdict = f" ({target[0]}: {'met' if target[1](value) else 'MISSED'})" if target else ""
         worst.append(f"{head} {fmt.format(value)} {where}{verdict}")
     lines.append("worst: " + "; ".join(worst))
+    for page, (budget, scripts) in PAGE_BUDGETS.items():
+        if page in rows:
+            row = rows[page]
+            view = max(row["light_bytes"], row["dark_bytes"])
+            code = max(row["light_script_bytes"], row["dark_script_bytes"])
+            lines.append(
+                f"{page}: first view {view:,} bytes (<= {budget:,}: "
+                f"{'met' if view <= budget else 'MISSED'}), its scripts {code:,} "
+                f"(<= {scripts:,}: {'met' if code <= scripts else 'MISSED'})"
+            )
     return "\n".join(lines)
 
 
@@ -199,10 +217,13 @@ def measure_bytes(origin: str, pages: list[str]) -> dict[str, dict]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            return {
-                name: {f"{s}_bytes": transferred(browser, f"{origin}/{name}", s) for s in SCHEMES}
-                for name in pages
-            }
+            rows = {}
+            for name in pages:
+                rows[name] = {}
+                for s in SCHEMES:
+                    total, scripts = transferred(browser, f"{origin}/{name}", s)
+                    rows[name] |= {f"{s}_bytes": total, f"{s}_script_bytes": scripts}
+            return rows
     except Error as e:
         raise SystemExit(f"audit: playwright failed: {str(e).splitlines()[0]}") from None
 

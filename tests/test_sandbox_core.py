@@ -154,3 +154,49 @@ def test_the_fixtures_cover_every_optimizer_schedule_data_and_batch_size():
             assert {(o.name, s, d, bs) for s in SCHEDULES for d in sandbox_export.DATA} <= seen
     assert any(r["divergedAt"] for r in runs)
     assert torch.get_default_dtype() == torch.float32
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on this machine")
+def test_every_run_of_the_built_table_replays_live_to_the_builds_end(cold_assets, tmp_path):
+    # Each run again in float64, from the build's seed: where float32's rounding alone moves
+    # a run's end by more than 1e-4 (RMSProp circling the floor on the moved data), the twin,
+    # which computes in float64, is held to that run instead, to 1e-9.
+    exported = json.loads((cold_assets / "sandbox.json").read_bytes())
+    ends = {}
+    for slug, run in exported["runs"].items():
+        spec = sandbox_export.DATA[run["data"]]
+        hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in run["hyper"].items()}
+        e = Experiment(run["lr"], run["batch_size"], run["steps"], run["seed"],
+                       sampler=run["sampler"], data=spec, optimizer=run["optimizer"],
+                       schedule=run["schedule"], **hyper)  # fmt: skip
+        h = train(as_double(make_data(spec)), e)
+        rounding = max(
+            abs(a - b) for a, b in zip(h.params[-1].tolist(), run["params"], strict=True)
+        )
+        ends[slug] = {"params": h.params[-1].tolist(), "divergedAt": h.diverged_at,
+                      "rounding": rounding}  # fmt: skip
+    (tmp_path / "float64.json").write_text(json.dumps(ends))
+    env = {
+        "SANDBOX_JSON": str(cold_assets / "sandbox.json"),
+        "FLOAT64": str(tmp_path / "float64.json"),
+    }
+    done = subprocess.run([NODE, "--test", str(ROOT / "tests" / "js" / "replay.mjs")],
+                          env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout
+
+
+def test_the_export_is_the_lesson(cold_assets):
+    exported = json.loads((cold_assets / "sandbox.json").read_bytes())
+    assert [o["name"] for o in exported["optimizers"]] == list(OPTIMIZERS)
+    assert exported["schedules"] == list(SCHEDULES)
+    for name, spec in sandbox_export.DATA.items():
+        data = make_data(spec)
+        assert exported["data"][name]["x"] == data.x[:, 0].tolist()
+        assert exported["data"][name]["y"] == data.y.tolist()
+    manifest = json.loads((cold_assets / "manifest.json").read_bytes())
+    assert exported["runs"].keys() == manifest["runs"].keys()
+    for slug, run in exported["runs"].items():
+        assert run["seed"] == manifest["runs"][slug]["seed"]
+        assert run["params"] == manifest["runs"][slug]["params"]

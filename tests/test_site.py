@@ -21,7 +21,7 @@ from sgd_lib.site.pages import expand
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index.html", "data.html", "loss.html", "gradient-descent.html", "sgd.html",
-    "learning-rate.html", "batch-size.html", "momentum.html", "adaptive.html",
+    "learning-rate.html", "batch-size.html", "sandbox.html", "momentum.html", "adaptive.html",
     "second-order.html", "fair-races.html", "schedules.html", "conditioning.html", "overview.html",
     "explorer.html", "notebook.html", "results.html",
 ]  # fmt: skip

@@ -107,6 +107,8 @@
           dd.textContent = run.numbers[dd.dataset.field];
         }
         root.dataset.run = run.slug;
+        const live = animation.querySelector(".sgd-anim__live a");
+        if (live) live.href = live.getAttribute("href").split("?")[0] + "?run=" + encodeURIComponent(run.slug);
       }
       status.textContent = "Showing " + run.describe + "." + (note ? " " + note : "");
     }

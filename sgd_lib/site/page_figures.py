@@ -8,6 +8,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from latex2mathml.converter import convert as latex_to_mathml
 
@@ -124,17 +125,55 @@ def player_bar(steps: list[int], playing: bool = True) -> str:
 def animation(m: Manifest, stem: str, poster: str, alt: str, base: str, caption: str = "",
               eager: bool = False) -> str:  # fmt: skip
     """An animation with a player (docs/javascripts/player.js): play, pause, step, a
-    "Training step" slider and speed; without scripts, the GIF plays as it is."""
+    "Training step" slider and speed; without scripts, the GIF plays as it is. Below it,
+    links that open its runs live in the sandbox."""
     config = player_config(m, stem, poster, base)
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    slugs = m.variants(stem, "gif")[0][1]["experiments"]
     return (
         f'<figure class="sgd-anim" data-player="{json_attr(config)}">'
         '<div class="sgd-anim__media">'
         + animated_picture(m, stem, poster, alt, base, eager)
         + "</div>"
         + player_bar(config["steps"])
+        + live_links(m, slugs, base)
         + f"{cap}</figure>"
     )
+
+
+SANDBOX_RUNS = 5  # the sandbox's live run and its four pinned ones
+
+
+def sandbox_href(slugs: list[str], base: str) -> str:
+    """The sandbox at exactly these runs of the table (the first live, the others pinned)."""
+    return html.escape(f"{base}sandbox.html?" + "&".join(f"run={quote(s)}" for s in slugs))
+
+
+def live_links(m: Manifest, slugs: list[str], base: str) -> str:
+    """"Open live": one link for all the runs when the sandbox can hold them, else one each,
+    named by what tells them apart."""
+    if len(slugs) <= SANDBOX_RUNS:
+        side = " (side by side, on one clock)" if len(slugs) > 1 else ""
+        return (f'<p class="sgd-anim__live"><a href="{sandbox_href(slugs, base)}">Open live in '
+                f"the sandbox</a>{side}</p>")  # fmt: skip
+    runs = [m.run(slug) for slug in slugs]
+    names = [short_name(r, runs) for r in runs]
+    links = ", ".join(
+        f'<a href="{sandbox_href([slug], base)}">{html.escape(name)}</a>'
+        for slug, name in zip(slugs, names, strict=True)
+    )
+    return f'<p class="sgd-anim__live">Open live in the sandbox: {links}</p>'
+
+
+def short_name(run: dict, runs: list[dict]) -> str:
+    """The run's name among `runs`: its optimizer, batch size or learning rate, whichever
+    differs between them."""
+    if len({r["optimizer"] for r in runs}) > 1:
+        full = run["optimizer"] == "sgd" and run["batch_size"] is None
+        return "gradient descent" if full else OPTIMIZERS[run["optimizer"]].title
+    if len({r["batch_size"] for r in runs}) > 1:
+        return "full batch" if run["batch_size"] is None else f"batch size {run['batch_size']}"
+    return f"lr {run['lr']:g}"
 
 
 def run_animation(m: Manifest, slug: str, base: str, caption: str = "", eager=False) -> str:

@@ -30,6 +30,7 @@ from sgd_lib.site.page_figures import (
     json_attr,
     player_bar,
     player_config,
+    sandbox_href,
     run_animation,
     themed_picture,
 )
@@ -187,6 +188,8 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
                     m, f"{slug}-thumb-poster", "png", alt, base, eager and len(layers) == 1
                 )  # the first cell only
                 + f'</div><a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
+                f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
+                f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>'
                 f'<span class="sgd-cell__mse" data-cell-mse>MSE {config["mse"][-1][0]}</span>'
                 "</li>"
             )

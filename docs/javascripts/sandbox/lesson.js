@@ -150,6 +150,9 @@ export const UPDATES = {
     state.g = [g[0], g[1]];
   },
   lbfgs(a, g, state, lr, batch, { history }) {
+    // An update that left `a` where it was is repeated by every later one at a rate no
+    // higher: it is skipped, not redone by walking every pair (optimizers.lbfgs).
+    if (lr <= (state.stillUpTo ?? -Infinity)) return;
     if (Math.max(Math.abs(g[0]), Math.abs(g[1])) <= LBFGS_TOLERANCE_GRAD) return;
     const sList = (state.s ??= []);
     const yList = (state.y ??= []);
@@ -190,8 +193,13 @@ export const UPDATES = {
     state.d = d;
     state.t = t;
     state.g = [g[0], g[1]];
-    if (dot(g, d) > -LBFGS_TOLERANCE_CHANGE) return; // not downhill (any more): no step
+    if (dot(g, d) > -LBFGS_TOLERANCE_CHANGE) {
+      state.stillUpTo = Infinity; // not downhill (any more): no step at any rate
+      return;
+    }
+    const before = [a[0], a[1]];
     for (const i of [0, 1]) a[i] += t * d[i];
+    if (a[0] === before[0] && a[1] === before[1]) state.stillUpTo = t; // too short to show
   },
 };
 

@@ -1,0 +1,37 @@
+// "Open live": every run of the built table, replayed by the sandbox's core from the
+// settings and animated seed in the build's sandbox.json, ends where the build's run ended
+// (within 1e-4) and diverges at the same update. Run by tests/test_sandbox_core.py with
+// SANDBOX_JSON set to a built sandbox.json.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import { train } from "../../docs/javascripts/sandbox/lesson.js";
+import { fromRun } from "../../docs/javascripts/sandbox/state.js";
+
+const exported = JSON.parse(readFileSync(process.env.SANDBOX_JSON, "utf8"));
+
+const float64 = JSON.parse(readFileSync(process.env.FLOAT64, "utf8"));
+
+test("every run of the table replays to the build's end", (t) => {
+  const slugs = Object.keys(exported.runs);
+  assert.ok(slugs.length > 40, `${slugs.length} runs`);
+  const sensitive = [];
+  for (const slug of slugs) {
+    const build = exported.runs[slug];
+    const run = train(exported.data[build.data], fromRun(exported, slug), exported.lesson);
+    assert.equal(run.divergedAt, build.diverged_at, `${slug}: diverged at`);
+    // the build's float32 run, unless its own rounding moves it further than that
+    const [want, tol, what] = float64[slug].rounding > 1e-4
+      ? [float64[slug].params, 1e-9, "the Python trainer's float64"]
+      : [build.params, 1e-4, "the build's"];
+    if (tol === 1e-9) sensitive.push(slug);
+    for (const k of [0, 1]) {
+      const got = run.params.at(-1)[k];
+      assert.ok(Math.abs(got - want[k]) <= tol * Math.max(1, Math.abs(want[k])),
+        `${slug}: ${got} against ${what} ${want[k]}`);
+    }
+  }
+  t.diagnostic(`${slugs.length} runs replayed; held to float64 where float32 alone moves the end: ${sensitive.join(", ") || "none"}`);
+  assert.ok(sensitive.length <= 2, `${sensitive.length} runs are sensitive to rounding`);
+});
