@@ -10,7 +10,7 @@ from torch import nn
 from sgd_lib.lesson.data import make_data
 from sgd_lib.lesson.experiments import DataSpec, Experiment
 from sgd_lib.lesson.loss import least_squares, mse
-from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES, cg, newton
+from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES, cg, lbfgs, newton
 from sgd_lib.lesson.studies import train_many
 from sgd_lib.lesson.training import A0, Batch, sample_batches, train
 
@@ -106,6 +106,63 @@ def test_lbfgs_converges_to_least_squares(spec):
     data = make_data(spec)
     h = train(data, Experiment(1.0, steps=100, optimizer="lbfgs", data=spec))
     assert (h.params[-1].double() - least_squares(data.x, data.y)).norm() < 1e-4
+
+
+class Walked(list):
+    """A list of remembered pairs that counts the loops that walk it."""
+
+    walks = 0
+
+    def __iter__(self):
+        self.walks += 1
+        return super().__iter__()
+
+    def __reversed__(self):
+        self.walks += 1
+        return super().__reversed__()
+
+
+def lbfgs_by_hand(data, rates, history, forget=False):
+    """lbfgs from the guess on the full batch, one update per rate: (T+1, 2) parameters and
+    the loops over the pairs each update walked. forget: every update made in full, as if
+    no earlier update had left `a` where it was."""
+    a = nn.Parameter(torch.tensor(A0, dtype=data.x.dtype))
+    state = {"s": Walked(), "y": []}
+    batch, params, walks = Batch(data.x, data.y), [a.detach().clone()], []
+    for lr in rates:
+        mse(data.x @ a, data.y).backward()
+        before = state["s"].walks
+        with torch.no_grad():
+            if forget:
+                state.pop("still_up_to", None)
+            lbfgs(a, state, lr, batch, history)
+            a.grad.zero_()
+        params.append(a.detach().clone())
+        walks.append(state["s"].walks - before)
+    return torch.stack(params), walks
+
+
+# the data, the rate, the history, whether 100 times the rate moves a again once it is still
+@pytest.mark.parametrize(("spec", "lr", "history", "again"),
+                         [(DataSpec(), 0.01, 1000, True), (ILL, 1.0, 3, False)])  # fmt: skip
+def test_lbfgs_walks_no_pair_once_a_stands_still_and_changes_no_number(spec, lr, history, again):
+    # In float32 a stops moving long before the gradient is within tolerance_grad (a step
+    # below a's rounding, or a direction no longer downhill); every later update at a rate no
+    # higher is the same one again. Each used to walk every remembered pair: at lr 0.01 and
+    # history 1000, an hour for 100,000 updates.
+    data = make_data(spec)
+    rates = [lr] * 2000 + [100 * lr] * 3  # then a higher rate, as the sandbox can set mid-run
+    params, walks = lbfgs_by_hand(data, rates, history)
+    moved = (params[1:] != params[:-1]).any(-1).tolist()
+    last = max(i for i in range(2000) if moved[i])  # the last update (0-based) that moved a
+    assert last < 1500 and 2 in walks[: last + 1]
+    assert walks[last + 2 : 2000] == [0] * (2000 - last - 2)  # no pair walked once a is still
+    assert moved[2000] == again
+    # The same updates each made in full give the same run, bit for bit, the higher rate's
+    # included: skipping an update that would repeat the last one changes nothing.
+    full, full_walks = lbfgs_by_hand(data, rates, history, forget=True)
+    assert 0 not in full_walks[1:]
+    assert torch.equal(params, full)
 
 
 def one_update(update, data, lr=1.0):

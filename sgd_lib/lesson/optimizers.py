@@ -130,37 +130,57 @@ LBFGS_TOLERANCE_GRAD = 1e-7
 LBFGS_TOLERANCE_CHANGE = 1e-9
 
 
+def _dot2(u, w):
+    """u·w for two 2-vectors of plain floats."""
+    return u[0] * w[0] + u[1] * w[1]
+
+
 def lbfgs(a, state, lr, batch, history):
-    g = a.grad.clone()
-    if g.abs().max() <= LBFGS_TOLERANCE_GRAD:  # there already: torch.optim.LBFGS stops too
+    # An update that left `a` where it was is repeated by every later one at a rate no higher
+    # (the full batch gives the same gradient, so no new pair and the same direction, and a
+    # shorter step moves `a` no more): it is skipped, not redone. At lr 0.01 in float32 the
+    # steps fall below a's rounding after ~1300 updates, and a 100,000-update run used to walk
+    # its ~1000 pairs for nothing on each of the rest, for an hour.
+    if lr <= state.get("still_up_to", -math.inf):
+        return
+    # The vectors are 2-vectors: plain floats (float64), as a 0-d tensor's every operation
+    # costs microseconds and the loops make ten per remembered pair. (torch.optim.LBFGS, for
+    # any number of parameters, uses tensors: in float32 the two differ in the last bits.)
+    g = a.grad.tolist()
+    if max(abs(g[0]), abs(g[1])) <= LBFGS_TOLERANCE_GRAD:  # there: torch.optim.LBFGS stops
         return
     s_list, y_list = state.setdefault("s", []), state.setdefault("y", [])
     if "d" not in state:
-        d = -g
+        d = [-g[0], -g[1]]
         state["H_diag"] = 1.0
     else:  # remember the last step s and how the gradient changed along it, y
-        y, s = g - state["g"], state["d"] * state["t"]
-        ys = y.dot(s)
+        y = [g[0] - state["g"][0], g[1] - state["g"][1]]
+        s = [state["d"][0] * state["t"], state["d"][1] * state["t"]]
+        ys = _dot2(y, s)
         if ys > 1e-10:  # only a pair with positive curvature keeps H⁻¹ positive definite
             if len(s_list) == history:
                 s_list.pop(0), y_list.pop(0)
             s_list.append(s), y_list.append(y)
-            state["H_diag"] = ys / y.dot(y)
+            state["H_diag"] = ys / _dot2(y, y)
         # The two-loop recursion: d = -H⁻¹ g, with H⁻¹ built from the remembered pairs.
-        q, alphas = -g, []
+        q, alphas = [-g[0], -g[1]], []
         for s_i, y_i in zip(reversed(s_list), reversed(y_list), strict=True):
-            alphas.append(s_i.dot(q) / y_i.dot(s_i))
-            q = q - alphas[-1] * y_i
-        d = q * state["H_diag"]
+            alphas.append(_dot2(s_i, q) / _dot2(y_i, s_i))
+            q = [q[0] - alphas[-1] * y_i[0], q[1] - alphas[-1] * y_i[1]]
+        d = [q[0] * state["H_diag"], q[1] * state["H_diag"]]
         for s_i, y_i, alpha_i in zip(s_list, y_list, reversed(alphas), strict=True):
-            beta_i = y_i.dot(d) / y_i.dot(s_i)
-            d = d + (alpha_i - beta_i) * s_i
+            beta_i = _dot2(y_i, d) / _dot2(y_i, s_i)
+            d = [d[0] + (alpha_i - beta_i) * s_i[0], d[1] + (alpha_i - beta_i) * s_i[1]]
     # The first step is kept short (torch.optim.LBFGS's rule): the gradient has no scale yet.
-    t = min(1.0, 1.0 / g.abs().sum().item()) * lr if "d" not in state else lr
+    t = min(1.0, 1.0 / (abs(g[0]) + abs(g[1]))) * lr if "d" not in state else lr
     state["d"], state["t"], state["g"] = d, t, g
-    if g.dot(d) > -LBFGS_TOLERANCE_CHANGE:  # not downhill (any more): no step
+    if _dot2(g, d) > -LBFGS_TOLERANCE_CHANGE:  # not downhill (any more): no step at any rate
+        state["still_up_to"] = math.inf
         return
-    a.add_(t * d)
+    before = a.clone()
+    a.add_(a.new_tensor([t * d[0], t * d[1]]))
+    if a.equal(before):  # a step too short for a's floats to show
+        state["still_up_to"] = t
 
 
 # --8<-- [end:lbfgs]
