@@ -3,6 +3,7 @@ allowed, in one line; and how a command ends, whatever ends it."""
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import re
@@ -12,8 +13,13 @@ from collections.abc import Callable, Iterator
 
 # A number on the command line is a plain decimal or scientific literal: no "0_1", no
 # full-width digits, no "nan" or "inf" (float() takes all of these).
-DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_UNSIGNED = r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+DECIMAL = re.compile(rf"[+-]?{_UNSIGNED}", re.ASCII)
+# What argparse may take for an option's value although it starts with "-". Its own pattern
+# knows only plain decimals, so "--x-shift -5e1" was "expected one argument".
+NEGATIVE = re.compile(rf"-{_UNSIGNED}\Z", re.ASCII)
 WHOLE = re.compile(r"[+-]?\d+", re.ASCII)
+STDOUT = "standard output"  # how an error names it
 
 
 class SettingError(ValueError):
@@ -59,6 +65,17 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)
+        self._negative_number_matcher = NEGATIVE  # argparse's hook (it has no public one)
+
+    def print_help(self, file=None):
+        # argparse drops a failed write of its help (exit status 0, the help lost): the help
+        # is the output asked for, so a full or closed stdout fails as the result would, in
+        # run_command (one line, status 1).
+        file = file or sys.stdout
+        if file is None:  # started with stdout closed (`>&-`)
+            raise OSError(errno.EBADF, "closed; nowhere to write the help", STDOUT)
+        file.write(self.format_help())
+        file.flush()
 
     def error(self, message: str):
         # argparse's own messages ("argument --betas: expected 2 arguments") name the option
@@ -135,6 +152,13 @@ class _Named:
         return getattr(self._stream, name)
 
 
+def _drop_stdout() -> None:
+    """Send what stdout still holds to /dev/null: Python flushes it again on the way out, and
+    a second failure there would be a second message and status 120."""
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run_command(prog: str, main: Callable[[], int]) -> int:
     """Run a command's `main` as Unix tools end: Ctrl-C or SIGTERM stops it with one line
     (status 130 or 143), a closed pipe ends it quietly, and a failure of the system (disk
@@ -142,7 +166,7 @@ def run_command(prog: str, main: Callable[[], int]) -> int:
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     stdout = sys.stdout
     if stdout is not None:  # None when started with stdout closed
-        sys.stdout = _Named(stdout, "standard output")
+        sys.stdout = _Named(stdout, STDOUT)
     for s, handler in before.items():
         if handler is not signal.SIG_IGN:  # what started us may have asked us to ignore it
             signal.signal(s, _stop)
@@ -161,9 +185,11 @@ def run_command(prog: str, main: Callable[[], int]) -> int:
         return 128 + (signal.SIGINT if name == "SIGINT" else signal.SIGTERM)
     except BrokenPipeError:
         # The reader has gone (`| head`): say nothing, and let nothing more be written.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 128 + signal.SIGPIPE
     except OSError as e:
+        if e.filename == STDOUT:
+            _drop_stdout()
         reason = e.strerror or str(e)
         where = f"{e.filename}: " if e.filename else ""
         print(f"{prog}: error: {where}{reason}", file=sys.stderr)

@@ -1,12 +1,22 @@
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+# One torch thread in this process and in every one a test starts (they inherit it), set
+# before torch loads. The tensors are tiny: as the asset build's workers know
+# (pictures/runs.py), a second thread only spins against the other processes for the same
+# cores. The build's own process trains the tuning with torch's default of one thread per
+# core: 8 s of CPU with one, 24 s with two, and over 100 s beside a second build. Results
+# are the same bytes either way.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
-import torch
+import torch  # after OMP_NUM_THREADS: torch reads it as it loads
 
 from sgd_lib import DataSpec, least_squares, make_data
 
@@ -22,6 +32,18 @@ def ols(data):
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sigint_at_its_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def ctrl_c_able():
+    """preexec_fn for a child that a test will Ctrl-C: SIGINT at its default, as a terminal's
+    foreground job has it. Started from `nohup ... &` or a background job, pytest ignores
+    SIGINT and its children inherit that: the test's Ctrl-C would never reach them."""
+    return _sigint_at_its_default
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +73,35 @@ def cold_assets(tmp_path_factory) -> Path:
     report = build(out, jobs=2)
     assert report.fresh == [] and len(report.rendered) == len(load(out)[0]["files"])
     return out
+
+
+@pytest.fixture(scope="session")
+def tuned_manifest(tmp_path_factory) -> dict:
+    """A manifest of the site's table with the tuning stage's record and no file, once per
+    session. A build into an --out that holds it reuses the record where it would train the
+    tuning's grids again (8 s of CPU a build), and renders all else as into an empty one."""
+    from sgd_lib.site.assets import build
+    from sgd_lib.site.manifest import load
+
+    out = tmp_path_factory.mktemp("tuned") / "assets"
+    build(out, jobs=1, only=["data"])
+    manifest, problem = load(out)
+    assert problem is None, problem
+    return {**manifest, "files": [], "runs": {}, "facts": {}}
+
+
+@pytest.fixture
+def tuned_out(tuned_manifest):
+    """Make a directory an --out whose tuning is done (tuned_manifest): for the tests whose
+    subject is what comes after it (rendering, signals, failures), not the tuning."""
+    from sgd_lib.site.outdir import MANIFEST
+
+    def make(out: Path) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MANIFEST).write_text(json.dumps(tuned_manifest))
+        return out
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -284,12 +284,13 @@ def alive(pid: int) -> bool:
         return False
 
 
-def start_build(out: Path) -> tuple[subprocess.Popen, set[int]]:
+def start_build(out: Path, preexec_fn: Callable | None = None) -> tuple[subprocess.Popen, set[int]]:
     """A two-worker build of the whole table, in its own process group as a terminal starts
     it, once both workers are rendering."""
     command = [sys.executable, str(SCRIPT), "--out", str(out), "--jobs", "2"]
     build_process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, start_new_session=True)  # fmt: skip
+                                     text=True, start_new_session=True,
+                                     preexec_fn=preexec_fn)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("*.gif"))) < 2:
         time.sleep(0.05)
@@ -320,9 +321,11 @@ def cleanup():
     ("how", "status"),
     [("Ctrl-C", 130), ("Ctrl-C x3", 130), ("SIGTERM", 143), ("SIGKILL", -signal.SIGKILL)],
 )
-def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(tmp_path, cleanup, how, status):
-    out = tmp_path / "assets"
-    build_process, workers = start_build(out)
+def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(
+    tmp_path, cleanup, ctrl_c_able, tuned_out, how, status
+):
+    out = tuned_out(tmp_path / "assets")
+    build_process, workers = start_build(out, preexec_fn=ctrl_c_able)
     cleanup |= workers | {build_process.pid}
     if how.startswith("Ctrl-C"):  # a terminal signals the whole foreground group: workers too
         for _ in range(3 if how.endswith("x3") else 1):  # an impatient reader presses again
@@ -366,10 +369,13 @@ def test_workers_die_with_their_parent_even_in_the_middle_of_a_task(cleanup, sig
 
 
 @pytest.mark.parametrize("after", [0.5, 1.2])
-def test_ctrl_c_while_a_one_process_build_loads_torch_is_one_line(tmp_path, cleanup, after):
+def test_ctrl_c_while_a_one_process_build_loads_torch_is_one_line(
+    tmp_path, cleanup, ctrl_c_able, after
+):
     command = [sys.executable, str(SCRIPT), "--out", str(tmp_path / "a"), "--jobs", "1",
                "--only", "data", "--force"]  # fmt: skip
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=ctrl_c_able)  # fmt: skip
     cleanup.add(run.pid)
     time.sleep(after)
     run.send_signal(signal.SIGINT)
@@ -404,8 +410,8 @@ def test_a_second_build_waits_for_the_first_or_refuses_at_once(tmp_path, cleanup
     assert_vouched(out)
 
 
-def test_two_overlapping_builds_both_finish_and_agree(tmp_path):
-    out = tmp_path / "assets"
+def test_two_overlapping_builds_both_finish_and_agree(tmp_path, tuned_out):
+    out = tuned_out(tmp_path / "assets")
     args = ("--out", str(out), "--jobs", "1", "--only", "data", "guess", "gd-lr0.1")
     results = []
     threads = [threading.Thread(target=lambda: results.append(run_script(*args)))
@@ -487,6 +493,13 @@ def inject(monkeypatch, err: int, stage: str, manifest_after: int | None = None,
     monkeypatch.setattr(os, "fdopen", fake_fdopen)
 
 
+def give_the_tuning(out: Path, tuned_manifest: dict) -> None:
+    """Put the site's tuning record in `out`'s manifest (of SMALL, which has none), so that a
+    build of the site's table there reuses it rather than training it again (8 s)."""
+    manifest = json.loads((out / MANIFEST).read_text())
+    (out / MANIFEST).write_text(json.dumps({**manifest, "tuning": tuned_manifest["tuning"]}))
+
+
 def run_in_process(args: list[str]) -> int:
     script = load_script()
     return script.run_command("build_assets.py", lambda: script.main(args))
@@ -503,10 +516,11 @@ def run_in_process(args: list[str]) -> int:
     ],
 )
 def test_a_write_the_system_refuses_is_one_line_and_leaves_no_trace(
-    small, tmp_path, monkeypatch, capsys, err, stage
+    small, tuned_manifest, tmp_path, monkeypatch, capsys, err, stage
 ):
     out = tmp_path / "assets"
     shutil.copytree(small, out)
+    give_the_tuning(out, tuned_manifest)
     (out / "data-light.png").write_bytes(b"stale")  # so the build has to write the job
     before = snapshot(out)
     load_script()  # before the system starts refusing
@@ -529,10 +543,11 @@ def test_a_write_the_system_refuses_is_one_line_and_leaves_no_trace(
 
 @pytest.mark.parametrize("stage", ["open", "write", "replace"])
 def test_a_manifest_that_cannot_be_written_never_vouches_for_replaced_bytes(
-    small, tmp_path, monkeypatch, capsys, stage
+    small, tuned_manifest, tmp_path, monkeypatch, capsys, stage
 ):
     out = tmp_path / "assets"
     shutil.copytree(small, out)
+    give_the_tuning(out, tuned_manifest)
     load_script()
     # The first manifest write (which stops vouching for the files about to be replaced)
     # goes through; every later one meets a full disk.
@@ -578,8 +593,8 @@ def test_writes_go_to_the_locked_directory_even_if_its_name_is_swapped(tmp_path)
     assert_vouched(moved)
 
 
-def test_a_worker_that_dies_is_one_line_and_what_finished_is_kept(tmp_path, cleanup):
-    out = tmp_path / "assets"
+def test_a_worker_that_dies_is_one_line_and_what_finished_is_kept(tmp_path, cleanup, tuned_out):
+    out = tuned_out(tmp_path / "assets")
     build_process, workers = start_build(out)
     cleanup |= workers | {build_process.pid}
     worker = next(p for p in workers if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes())
@@ -627,13 +642,13 @@ assets.render_job = failing
     ],
 )
 def test_a_failure_of_the_system_while_rendering_is_one_line_naming_the_figure(
-    tmp_path, jobs, kind, reason
+    tmp_path, tuned_out, jobs, kind, reason
 ):
     (tmp_path / "inject").mkdir()
     (tmp_path / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "inject"), "SGD_FAIL": kind,
            "SGD_FAIL_SLUG": "guess"}  # fmt: skip
-    out = tmp_path / "assets"
+    out = tuned_out(tmp_path / "assets")
     done = run_script("--out", str(out), "--only", "data", "guess", "--jobs", jobs, env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr == f"build_assets.py: error: {reason}, rendering guess; the manifest " \
@@ -676,9 +691,9 @@ def test_an_out_that_is_or_is_inside_a_dangling_link_says_so(tmp_path, under):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path):
-    out = tmp_path / "assets"
-    (out / "data-dark.png").mkdir(parents=True)
+def test_a_directory_where_a_figure_goes_is_one_line_and_status_1(tmp_path, tuned_out):
+    out = tuned_out(tmp_path / "assets")
+    (out / "data-dark.png").mkdir()
     done = run_script("--out", str(out), "--only", "data", "--jobs", "1")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == f"build_assets.py: error: {out / 'data-dark.png'}: Is a directory\n"
@@ -720,8 +735,8 @@ def test_optimised_python_builds_too(tmp_path):  # -OO drops docstrings
     assert done.returncode == 0 and done.stderr == "", done.stderr
 
 
-def test_more_jobs_than_cpus_are_capped_and_said_so(tmp_path):
-    out = tmp_path / "assets"
+def test_more_jobs_than_cpus_are_capped_and_said_so(tmp_path, tuned_out):
+    out = tuned_out(tmp_path / "assets")
     done = run_script("--out", str(out), "--jobs", "64", "--only", "data")
     assert done.returncode == 0
     cpus = len(os.sched_getaffinity(0))

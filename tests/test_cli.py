@@ -132,6 +132,10 @@ BAD = [
     (["--lr", "0.1", "--optimizer", "Adam"], "--optimizer", "one of sgd, momentum, nesterov"),
     (["--lr", "0.1", "--schedule", "linear"], "--schedule", "constant, step, inverse, cosine"),
     (["--lr", "0.1", "--x-shift", "1e3"], "--x-shift", "from -100 to 100, got '1e3'"),
+    # A negative number in scientific notation is a value, not an unknown option.
+    (["--lr", "-1e-3"], "--lr", "greater than 0, got '-1e-3'"),
+    (["--lr", "0.1", "--x-shift", "-5E+3"], "--x-shift", "from -100 to 100, got '-5E+3'"),
+    (["--lr", "0.1", "--optimizer", "adam", "--betas", "0.5", "-1e-1"], "--betas", "'0.5 -1e-1'"),
     (["--lr", "0.1", "--optimizer", "adam", "--eps", "1", "--eps", "2"], "--eps", "twice"),
     (["--batch-size", "4"], "--lr", "is required: a learning rate, a finite number greater than 0"),
     # A number is a plain decimal or scientific literal, echoed as it was typed.
@@ -161,6 +165,32 @@ def test_bad_input_is_one_clear_line_and_status_2(capsys, args, option, allowed)
     assert err.count("\n") == 1, err
     assert option in err and allowed in err
     assert "Traceback" not in err
+
+
+# Every numeric option, and what it needs beside it to be taken.
+NUMERIC = {"--lr": [], "--batch-size": [], "--steps": [], "--seed": [], "--data-seed": [],
+           "--x-shift": [], "--momentum": ["--optimizer", "momentum"],
+           "--alpha": ["--optimizer", "rmsprop"], "--eps": ["--optimizer", "rmsprop"],
+           "--history": ["--optimizer", "lbfgs"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("option", NUMERIC)
+def test_every_numeric_option_takes_a_negative_number_in_scientific_notation(capsys, option):
+    # argparse knows only "-5" and "-0.5" as negative numbers: "-5e2" was an unknown option,
+    # "expected one argument", where "--x-shift=-5e2" was read.
+    lr = [] if option == "--lr" else ["--lr", "0.1"]
+    status, out, err = run_main(capsys, "train", *lr, *NUMERIC[option], option, "-5e2")
+    assert (status, out) == (2, "")
+    assert f"error: {option} must be " in err and err.endswith(", got '-5e2'\n"), err
+    assert err.count("\n") == 1
+
+
+def test_a_negative_number_in_scientific_notation_is_read_as_with_an_equals_sign(capsys):
+    shifts = (["--x-shift", "-5e-1"], ["--x-shift=-5e-1"], ["--x-shift", "-0.5"])
+    runs = [run_main(capsys, "train", "--lr", "0.1", "--steps", "3", "--json", *shift)
+            for shift in shifts]  # fmt: skip
+    assert runs[0][0] == 0 and runs[0] == runs[1] == runs[2]
+    assert json.loads(runs[0][1])["x_shift"] == -0.5
 
 
 @pytest.mark.parametrize(
@@ -204,9 +234,10 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(args):
     assert run.returncode == 128 + signal.SIGPIPE  # as a Unix tool killed by SIGPIPE
 
 
-def test_ctrl_c_mid_run_is_one_line_and_status_130():
+def test_ctrl_c_mid_run_is_one_line_and_status_130(ctrl_c_able):
     run = subprocess.Popen([*TRAIN, "--batch-size", "1", "--steps", "100000"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=ctrl_c_able)  # fmt: skip
     try:
         time.sleep(4)  # torch is imported and the loop is running
         run.send_signal(signal.SIGINT)
@@ -218,13 +249,14 @@ def test_ctrl_c_mid_run_is_one_line_and_status_130():
 
 
 @pytest.mark.parametrize("after", [0.4, 0.9, 1.4])
-def test_ctrl_c_while_torch_loads_is_one_line_too(after):
+def test_ctrl_c_while_torch_loads_is_one_line_too(ctrl_c_able, after):
     # Raised inside torch's start-up, a KeyboardInterrupt can be swallowed there, or make
     # Python kill itself by SIGINT on the way out: the command holds it until torch is in.
     # A long run, so that a fast machine cannot finish before the signal lands: wherever it
     # lands (torch still loading, or the loop started), the answer is the same.
     run = subprocess.Popen([*TRAIN, "--batch-size", "1", "--steps", "100000", "--json"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=ctrl_c_able)  # fmt: skip
     try:
         time.sleep(after)  # the interpreter is up; torch takes a second or two more
         run.send_signal(signal.SIGINT)
@@ -251,6 +283,33 @@ def test_a_closed_or_full_stdout_is_one_line_and_optimised_python_no_crash():
     optimised = subprocess.run([sys.executable, "-OO", *TRAIN[1:], "--steps", "3"],
                                capture_output=True, text=True)  # fmt: skip
     assert optimised.returncode == 0 and optimised.stderr == ""
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("args", [["-h"], ["train", "-h"], [*TRAIN[3:], "--steps", "3"]],
+                         ids=["help", "train help", "result"])  # fmt: skip
+def test_a_full_stdout_loses_no_output_silently(args, buffered):
+    # argparse drops a failed write of its help and exits 0; a buffered stdout failed again
+    # as Python flushed it on the way out ("Exception ignored", status 120).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "sgd_lib", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        1,
+        "python -m sgd_lib: error: standard output: No space left on device\n",
+    )
+
+
+def test_help_with_stdout_closed_is_one_line():
+    done = subprocess.run([*TRAIN[:4], "-h"], preexec_fn=lambda: os.close(1),
+                          stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        1,
+        "python -m sgd_lib: error: standard output: closed; nowhere to write the help\n",
+    )
 
 
 def test_bad_input_in_a_real_process_has_no_traceback():
