@@ -148,7 +148,8 @@ def test_page_loads_cleanly_in_each_scheme(browser, origin, name, scheme):
         assert all(ASSET_SCHEME.search(src).group(1) == scheme for src in shown), shown
         schemes = {m.group(1) for url in fetched if (m := ASSET_SCHEME.search(url))}
         assert schemes <= {scheme}, f"{name} in {scheme} fetched {schemes}"
-        if name not in ("notebook.html", "results.html", "explorer.html"):
+        # (the sandbox draws on canvases, which tests/test_sandbox_page.py looks at)
+        if name not in ("notebook.html", "results.html", "explorer.html", "sandbox.html"):
             assert shown, f"{name} has no figures"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"{Path(name).stem}-{scheme}.png", full_page=True)
@@ -401,15 +402,17 @@ def test_every_run_page_steps_all_cells_together_and_links_each(browser, origin,
             if i in (0, len(manifest["table"]) - 1) or entry["steps"][-1] < 7:
                 shown = canvas_pixels(cells.nth(i).locator("canvas"))
                 assert np.array_equal(shown, gif_frame(site_dir / "assets" / entry["name"], frame))
-        # Each cell links to its run in the explorer.
-        hrefs = [
-            cells.nth(i).get_by_role("link").get_attribute("href") for i in range(cells.count())
-        ]
+        # Each cell links to its run in the explorer, and to the same run live in the sandbox.
+        explorer = [cells.nth(i).locator("a:not(.sgd-cell__live)") for i in range(cells.count())]
+        hrefs = [link.get_attribute("href") for link in explorer]
         lrs = {slug: manifest["runs"][slug] for slug in manifest["table"]}
         assert hrefs == [
             f"explorer.html#lr={r['lr']:g}&bs={r['batch_size'] or 'full'}" for r in lrs.values()
         ]
-        link = cells.nth(3).get_by_role("link")
+        live = [cells.nth(i).locator("a.sgd-cell__live").get_attribute("href")
+                for i in range(cells.count())]  # fmt: skip
+        assert live == [f"sandbox.html?run={slug}" for slug in manifest["table"]]
+        link = explorer[3]
         slug = manifest["table"][3]
         link.click()
         page.wait_for_function(

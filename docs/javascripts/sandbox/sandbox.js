@@ -235,6 +235,7 @@ function writeAddress() {
 // ---- drawing --------------------------------------------------------------------------------
 
 function render() {
+  if ($("map").clientWidth === 0) return; // not laid out yet: the ResizeObserver calls again
   const c = colours();
   const d = data();
   const b = box();
