@@ -14,14 +14,19 @@ import os
 import sys
 from pathlib import Path
 
-from sgd_lib.checks import Parser, SettingError, run_command, whole
-from sgd_lib.lesson.protocols import PROTOCOLS
-from sgd_lib.site.assets import build, check_only, cpus
-from sgd_lib.site.outdir import Busy, check_writable
-from sgd_lib.site.workers import WorkerDied
+PROG = "build_assets.py"
+
+try:  # a Ctrl-C while Python is still loading the build (slow on a busy machine): one line too
+    from sgd_lib.checks import Parser, SettingError, run_command, whole
+    from sgd_lib.lesson.protocols import PROTOCOLS
+    from sgd_lib.site.assets import build, check_only, cpus
+    from sgd_lib.site.outdir import Busy, check_writable
+    from sgd_lib.site.workers import WorkerDied
+except KeyboardInterrupt:
+    print(f"{PROG}: interrupted (SIGINT)", file=sys.stderr)
+    sys.exit(130)
 
 ROOT = Path(__file__).resolve().parents[1]
-PROG = "build_assets.py"
 
 
 def parse(argv: list[str] | None):

@@ -18,7 +18,7 @@ from sgd_lib import EXPERIMENTS, Experiment
 from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.pictures.render_fit import frame_steps
 from sgd_lib.pictures.theme import THEMES
-from sgd_lib.site.assets import FACTS, MANIFEST, build, plan
+from sgd_lib.site.assets import FACTS, MANIFEST, SANDBOX, build, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "build_assets.py"
@@ -67,7 +67,10 @@ def test_every_experiment_has_every_figure_in_both_themes(cold):
 def test_manifest_matches_the_files_on_disk(cold):
     entries = manifest(cold)
     on_disk = files(cold)
-    assert set(on_disk) == set(entries) | {MANIFEST}
+    # the manifest lists the figures; it and the sandbox's export are the build's two others
+    assert set(on_disk) == set(entries) | {MANIFEST, SANDBOX}
+    exported = json.loads(on_disk[SANDBOX])
+    assert exported["runs"].keys() == json.loads(on_disk[MANIFEST])["runs"].keys()
     for name, entry in entries.items():
         payload = on_disk[name]
         assert entry["bytes"] == len(payload)
@@ -147,7 +150,7 @@ def test_changing_one_experiment_renders_only_its_files(cold, tmp_path):
     assert report.rendered == expected
     before, after = files(cold), files(out)
     changed_files = sorted(n for n in before if n != MANIFEST and before[n] != after[n])
-    assert set(changed_files) <= set(expected)
+    assert set(changed_files) <= {*expected, SANDBOX}  # the export holds every run's result
     assert f"{changed.slug}-loss-light.png" in changed_files  # other seeds, another band
 
 

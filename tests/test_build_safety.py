@@ -25,7 +25,7 @@ from sgd_lib.pictures.theme import THEMES
 from sgd_lib.site import outdir
 from sgd_lib.site.assets import build, plan
 from sgd_lib.site.manifest import FILE_FIELDS, RUN_FIELDS, load
-from sgd_lib.site.outdir import MANIFEST, TMP_NAME, OutDir
+from sgd_lib.site.outdir import MANIFEST, SANDBOX, TMP_NAME, OutDir
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "build_assets.py"
@@ -589,7 +589,7 @@ def test_writes_go_to_the_locked_directory_even_if_its_name_is_swapped(tmp_path)
 
     build(out, table=SMALL, progress=swap)
     assert list(elsewhere.iterdir()) == []
-    assert sorted(snapshot(moved)) == sorted([*NAMES, MANIFEST])
+    assert sorted(snapshot(moved)) == sorted([*NAMES, MANIFEST, SANDBOX])
     assert_vouched(moved)
 
 

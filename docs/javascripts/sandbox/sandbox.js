@@ -359,6 +359,8 @@ function moveStart(a) {
 }
 
 function wire() {
+  fillSelect($("speed"), Object.entries(SPEEDS).map(([k, v]) => [k, v === Infinity ? "as fast as it goes" : `${v} updates a second`]));
+  $("speed").value = "normal";
   fillSelect($("optimizer"), exported.optimizers.map((o) => [o.name, o.title]));
   fillSelect($("schedule"), exported.schedules.map((s) => [s, s]));
   fillSelect($("sampler"), exported.lesson.samplers.map((s) => [s, s]));
