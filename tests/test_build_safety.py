@@ -322,9 +322,9 @@ def cleanup():
     [("Ctrl-C", 130), ("Ctrl-C x3", 130), ("SIGTERM", 143), ("SIGKILL", -signal.SIGKILL)],
 )
 def test_a_signalled_build_stops_at_once_and_no_worker_outlives_it(
-    tmp_path, cleanup, ctrl_c_able, tuned_out, how, status
+    tmp_path, cleanup, ctrl_c_able, how, status
 ):
-    out = tuned_out(tmp_path / "assets")
+    out = tmp_path / "assets"
     build_process, workers = start_build(out, preexec_fn=ctrl_c_able)
     cleanup |= workers | {build_process.pid}
     if how.startswith("Ctrl-C"):  # a terminal signals the whole foreground group: workers too
