@@ -144,8 +144,11 @@ def _build_locked(disk, table, every, chosen, jobs, force, only, progress, start
         if only is None:
             kept_runs = {slug: r for slug, r in runs.items() if slug in keys}
             kept_facts = {slug: f for slug, f in facts.items() if slug in keys}
-        _write_manifest(disk, _vouched(disk, entries, new), kept_runs, kept_facts, layout,
-                        check=True)  # fmt: skip
+        # Held: a second Ctrl-C landing in this last write would leave the one before it,
+        # which does not list the files written since (an impatient reader presses again).
+        with signals_held():
+            _write_manifest(disk, _vouched(disk, entries, new), kept_runs, kept_facts, layout,
+                            check=True)  # fmt: skip
 
     try:
         tasks = [(job, keys[job.slug]) for job in _longest_first(stale)]
