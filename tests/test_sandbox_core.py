@@ -57,7 +57,7 @@ def record(h: History) -> dict:
     where = {"centred": e.data.centred, "scaled": e.data.scaled, "x_shift": e.data.x_shift}
     return {
         "settings": settings,
-        "data": sandbox_export._data_key(where),
+        "data": sandbox_export.data_key(where),
         "slug": e.slug,
         "params": h.params.tolist(),
         "loss": h.loss.tolist(),

@@ -82,13 +82,6 @@ def is_lesson_run(run: dict) -> bool:
             and not run["centred"] and not run["picked"])  # fmt: skip
 
 
-# The explorer's data settings: a key for the URL and how the page names it.
-def data_key(run: dict) -> str:
-    if run["centred"]:
-        return "standardised" if run["scaled"] else "centred"
-    return "moved" if run["x_shift"] else "lesson"
-
-
 def data_words(run: dict) -> str:
     if run["centred"]:
         then = "standardised" if run["scaled"] else "centred"

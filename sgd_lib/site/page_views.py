@@ -18,7 +18,6 @@ from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.site.page_data import (
     Manifest,
     alt_text,
-    data_key,
     data_words,
     describe,
     is_lesson_run,
@@ -34,6 +33,7 @@ from sgd_lib.site.page_figures import (
     run_animation,
     themed_picture,
 )
+from sgd_lib.site.sandbox_export import data_key
 
 
 

@@ -10,20 +10,25 @@ import hashlib
 import json
 import math
 
-from sgd_lib.lesson.experiments import (
-    CENTRED,
-    ILL,
-    MAX_SEED,
-    MAX_STEPS,
-    SAMPLERS,
-    STANDARDISED,
-    DataSpec,
-)
+from sgd_lib.lesson.experiments import EXPERIMENTS, MAX_SEED, MAX_STEPS, SAMPLERS, DataSpec
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 
-# The data settings of the experiments table, by the explorer's names for them
-# (page_data.data_key).
-DATA = {"lesson": DataSpec(), "moved": ILL, "centred": CENTRED, "standardised": STANDARDISED}
+
+
+def data_key(run: dict) -> str:
+    """A run's data setting by name (the explorer's and the sandbox's): lesson, moved,
+    centred or standardised. `run` has the manifest's x_shift, centred and scaled."""
+    if run["centred"]:
+        return "standardised" if run["scaled"] else "centred"
+    return "moved" if run["x_shift"] else "lesson"
+
+
+def _spec_key(spec: DataSpec) -> str:
+    return data_key({"centred": spec.centred, "scaled": spec.scaled, "x_shift": spec.x_shift})
+
+
+# The data settings of the experiments table, by those names.
+DATA = {_spec_key(e.data): e.data for e in EXPERIMENTS}
 # What the sandbox needs of a run of the table to replay it (manifest RUN_FIELDS).
 RUN_KEYS = ("lr", "batch_size", "steps", "seed", "sampler", "optimizer", "hyper", "schedule",
             "params", "diverged_at", "picked", "x_shift", "centred", "scaled")  # fmt: skip
@@ -37,17 +42,11 @@ def key(code: str, runs: dict[str, dict]) -> str:
     return digest.hexdigest()
 
 
-def _data_key(run: dict) -> str:
-    if run["centred"]:
-        return "standardised" if run["scaled"] else "centred"
-    return "moved" if run["x_shift"] else "lesson"
-
-
 def _runs(runs: dict[str, dict]) -> dict[str, dict]:
     out = {}
     for slug, run in sorted(runs.items()):
         kept = {k: run[k] for k in RUN_KEYS if k not in ("x_shift", "centred", "scaled")}
-        out[slug] = {**kept, "data": _data_key(run)}
+        out[slug] = {**kept, "data": data_key(run)}
     return out
 
 

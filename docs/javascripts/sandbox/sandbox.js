@@ -46,7 +46,7 @@ function say(text) {
 // ---- runs -----------------------------------------------------------------------------------
 
 function newRun(s) {
-  return startRun(exported.data[s.data], { ...s, batchSize: s.batchSize }, exported.lesson);
+  return startRun(exported.data[s.data], s, exported.lesson);
 }
 
 function box() {
@@ -72,9 +72,8 @@ function advance() {
   let moved = false;
   for (const run of [live, ...pinned.map((p) => p.run)]) {
     if (run.t < run.settings.steps && run.divergedAt === null) {
-      const before = run.divergedAt;
       moved = step(run) || moved;
-      if (run === live && before === null && run.divergedAt !== null) say(`Diverged at update ${run.divergedAt}.`);
+      if (run === live && run.divergedAt !== null) say(`Diverged at update ${run.divergedAt}.`);
     }
   }
   if (!moved && playing) {

@@ -192,7 +192,7 @@ export function mapBackdrop(canvas, box, loss, colours) {
   ctx.beginPath();
   ctx.rect(PAD.left, PAD.top, canvas.clientWidth - PAD.left - PAD.right, canvas.clientHeight - PAD.top - PAD.bottom);
   ctx.clip();
-  drawContours(ctx, s, box, loss, colours.grid === colours.bg ? colours.muted : colours.muted, { count: 14 });
+  drawContours(ctx, s, box, loss, colours.muted, { count: 14 });
   ctx.restore();
   return off;
 }
