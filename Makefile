@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # lock or the project metadata changed.
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test check js-test lint format lock clean assets bench serve site audit
+.PHONY: venv test check check-tests js-test lint format lock clean assets bench serve site audit
 
 venv: $(STAMP)
 
@@ -29,7 +29,11 @@ test: venv
 CHECK_TESTS := tests/test_optimizers.py tests/test_train.py tests/test_data.py \
 	tests/test_experiments.py tests/test_cli.py
 
-check: lint js-test
+# The two halves run side by side, one on each core.
+check: lint
+	@$(MAKE) --no-print-directory -j2 js-test check-tests
+
+check-tests: venv
 	$(BIN)/python -m pytest -q $(CHECK_TESTS)
 
 # The sandbox's JavaScript core against the lesson: pytest writes fixtures from the Python

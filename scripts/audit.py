@@ -98,13 +98,16 @@ def serve(site: Path):
         server.shutdown()
 
 
-def transferred(browser, url: str, scheme: str) -> int:
-    """Bytes (headers and encoded bodies) a page's first view transfers, in one scheme."""
+def transferred(browser, url: str, scheme: str) -> tuple[int, int, int]:
+    """Bytes (headers and encoded bodies) a page's first view transfers, in one scheme: all
+    of it, its JavaScript, and the part of that which is the theme's (Material's bundle, in
+    assets/javascripts/, which every page loads)."""
     context = browser.new_context(color_scheme=scheme, **PHONE)  # fresh: an empty cache
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     sizes: dict[str, int] = {}  # request id -> bytes so far
     scripts: set[str] = set()  # the request ids of JavaScript
+    theme: set[str] = set()  # ... and of the theme's JavaScript
 
     # A finished load reports its whole size; one the page cancels (a GIF swapped mid-way)
     # never does, so its headers and the chunks that arrived are added up as they come.
@@ -118,6 +121,8 @@ def transferred(browser, url: str, scheme: str) -> int:
         add(e, e["response"]["encodedDataLength"])
         if "javascript" in e["response"].get("mimeType", ""):
             scripts.add(e["requestId"])
+            if "/assets/javascripts/" in e["response"]["url"]:
+                theme.add(e["requestId"])
 
     cdp.on("Network.responseReceived", received)
     cdp.on("Network.dataReceived", lambda e: add(e, e["encodedDataLength"]))
@@ -130,7 +135,8 @@ def transferred(browser, url: str, scheme: str) -> int:
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")  # no request for half a second; no scrolling
     context.close()
-    return sum(sizes.values()), sum(n for r, n in sizes.items() if r in scripts)
+    code = sum(n for r, n in sizes.items() if r in scripts)
+    return sum(sizes.values()), code, sum(n for r, n in sizes.items() if r in theme)
 
 
 def lighthouse(binary: Path, url: str) -> tuple[dict, str]:
@@ -204,10 +210,12 @@ def table(rows: dict[str, dict]) -> str:
             row = rows[page]
             view = max(row["light_bytes"], row["dark_bytes"])
             code = max(row["light_script_bytes"], row["dark_script_bytes"])
+            theme = max(row["light_theme_script_bytes"], row["dark_theme_script_bytes"])
             lines.append(
                 f"{page}: first view {view:,} bytes (<= {budget:,}: "
                 f"{'met' if view <= budget else 'MISSED'}), its scripts {code:,} "
-                f"(<= {scripts:,}: {'met' if code <= scripts else 'MISSED'})"
+                f"(<= {scripts:,}: {'met' if code <= scripts else 'MISSED'}): the theme's "
+                f"bundle {theme:,}, which every page loads, and the site's own {code - theme:,}"
             )
     return "\n".join(lines)
 
@@ -221,8 +229,9 @@ def measure_bytes(origin: str, pages: list[str]) -> dict[str, dict]:
             for name in pages:
                 rows[name] = {}
                 for s in SCHEMES:
-                    total, scripts = transferred(browser, f"{origin}/{name}", s)
-                    rows[name] |= {f"{s}_bytes": total, f"{s}_script_bytes": scripts}
+                    total, scripts, theme = transferred(browser, f"{origin}/{name}", s)
+                    rows[name] |= {f"{s}_bytes": total, f"{s}_script_bytes": scripts,
+                                   f"{s}_theme_script_bytes": theme}  # fmt: skip
             return rows
     except Error as e:
         raise SystemExit(f"audit: playwright failed: {str(e).splitlines()[0]}") from None

@@ -78,9 +78,15 @@ def _experiment(args: argparse.Namespace, run: Parser) -> Experiment:
         run.error(f"--{e.field.replace('_', '-')} must be {e.allowed}, got {typed[e.field]!r}")
 
 
-def _print_run(h: History, ols: list[float]) -> None:
-    for t in range(0, h.steps_run + 1, PRINT_EVERY):
-        print(f"step {t:>5}  loss {h.loss[t].item():.4f}")
+def _progress(t: int, loss: float) -> None:
+    """Every PRINT_EVERY-th step as it happens: a long run shows it is running (100,000
+    updates take about a minute), and a pipe (`| tail -f`) sees each line when it is made."""
+    if t % PRINT_EVERY == 0:
+        print(f"step {t:>5}  loss {loss:.4f}", flush=True)
+
+
+def _print_end(h: History, ols: list[float]) -> None:
+    """What follows the progress: the last step if it was not printed, then the answer."""
     if h.steps_run % PRINT_EVERY:
         print(f"step {h.steps_run:>5}  loss {h.loss[-1].item():.4f}")
     if h.diverged:
@@ -110,14 +116,14 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     data = make_data(experiment.data)
-    h = train(data, experiment)
+    h = train(data, experiment, on_step=None if args.json else _progress)
     if args.json:
         # allow_nan=False: strict JSON, and a loud failure if a NaN ever slipped through.
         record = summary(h, data)
         record |= record.pop("hyper")  # torch.optim's names, beside the optimizer's
         print(json.dumps(record, allow_nan=False))
     else:
-        _print_run(h, least_squares(data.x, data.y).tolist())
+        _print_end(h, least_squares(data.x, data.y).tolist())
     return 0
 
 

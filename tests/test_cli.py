@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -234,18 +235,27 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(args):
     assert run.returncode == 128 + signal.SIGPIPE  # as a Unix tool killed by SIGPIPE
 
 
-def test_ctrl_c_mid_run_is_one_line_and_status_130(ctrl_c_able):
+def test_a_long_run_shows_its_progress_and_ctrl_c_mid_run_is_one_line_and_status_130(ctrl_c_able):
+    # A text-mode run prints every tenth step as it goes: the first lines arrive while the
+    # run (100,000 updates, about a minute) is still going, and Ctrl-C then stops it with
+    # the progress so far on stdout and one line on stderr.
     run = subprocess.Popen([*TRAIN, "--batch-size", "1", "--steps", "100000"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            preexec_fn=ctrl_c_able)  # fmt: skip
     try:
-        time.sleep(4)  # torch is imported and the loop is running
+        first = [run.stdout.readline() for _ in range(3)]
+        assert run.poll() is None  # still running: the lines came before the end
         run.send_signal(signal.SIGINT)
-        out, err = run.communicate(timeout=30)
+        rest, err = run.communicate(timeout=30)
     finally:
         run.kill()
+    assert first[0].startswith("step     0  loss ") and first[1].startswith("step    10  loss ")
+    lines = (("".join(first)) + rest).splitlines()
+    steps = [int(line.split()[1]) for line in lines]
+    assert all(re.fullmatch(r"step +\d+  loss \d+\.\d{4}", line) for line in lines)
+    assert steps == list(range(0, 10 * len(steps), 10)) and steps[-1] < 100000
     assert run.returncode == 130
-    assert (out, err) == ("", "python -m sgd_lib: interrupted (SIGINT)\n")
+    assert err == "python -m sgd_lib: interrupted (SIGINT)\n"
 
 
 @pytest.mark.parametrize("after", [0.4, 0.9, 1.4])

@@ -130,6 +130,31 @@ def test_settings_round_trip_through_the_address(browser, origin):  # noqa: F811
         context.close()
 
 
+def test_a_control_given_a_value_it_cannot_take_keeps_the_last_good_one_and_says_why(
+    browser, origin,  # noqa: F811
+):
+    # The controls go through the address's checks (state.js parse), over the settings in
+    # force: what it cannot take is named, with what is allowed, and the run goes on.
+    context, page, watch = go(browser, origin, "?optimizer=momentum&momentum=0.5&batch-size=8")
+    try:
+        for label, typed, kept, says in [
+            ("Batch size", "2.5", "8", "batch-size 2.5 is not allowed: batch-size must be all"),
+            ("momentum", "1", "0.5", "momentum 1 is not allowed: momentum must be"),
+        ]:  # fmt: skip
+            box = page.get_by_label(label, exact=True)
+            box.fill(typed)
+            box.press("Enter")
+            page.wait_for_function(
+                "s => document.querySelector('[data-sb=announce]').textContent.startsWith(s)",
+                arg=says, timeout=5_000,
+            )  # fmt: skip
+            assert box.input_value() == kept
+        assert "batch-size=8" in page.url and "momentum=0.5" in page.url
+        assert watch.problems == []
+    finally:
+        context.close()
+
+
 def test_the_map_sets_the_start_by_keyboard_and_nothing_plays_unasked(browser, origin):  # noqa: F811
     context, page, watch = go(browser, origin, motion="reduce")
     try:

@@ -107,3 +107,16 @@ def test_huge_learning_rate_diverges_at_the_first_update(data):
     assert h.diverged_at == 1 and h.steps_run == 0
     assert torch.equal(h.params, torch.tensor([A0]))
     assert math.isfinite(h.loss[0].item())
+
+
+@pytest.mark.parametrize("lr", [0.1, 3.0], ids=["converges", "diverges"])
+def test_on_step_hears_every_kept_step_and_changes_nothing(data, lr):
+    # The command line's progress: the guess and each update kept, with its full-data loss,
+    # as they happen; a diverged run's last word is the last update before it left.
+    e = Experiment(lr=lr, batch_size=1, steps=60, seed=3)
+    heard = []
+    h = train(data, e, on_step=lambda t, loss: heard.append((t, loss)))
+    assert [t for t, _ in heard] == list(range(h.steps_run + 1))
+    assert [loss for _, loss in heard] == h.loss.tolist()
+    quiet = train(data, e)
+    assert torch.equal(quiet.params, h.params) and quiet.diverged_at == h.diverged_at

@@ -1,7 +1,7 @@
 """Training, as the lesson writes it: autograd for the gradient, a hand-written update."""
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -113,8 +113,15 @@ class Batch:
         return (2 / self.x.shape[-2]) * self.x.transpose(-1, -2) @ self.x
 
 
-def train(data: Data, experiment: Experiment) -> History:
-    """Fit a line to `data` with the experiment's optimizer, learning rate, batch size, steps."""
+def train(
+    data: Data, experiment: Experiment, on_step: Callable[[int, float], None] | None = None
+) -> History:
+    """Fit a line to `data` with the experiment's optimizer, learning rate, batch size, steps.
+
+    `on_step(t, loss)`, if given, hears each step as it is kept: the guess (t = 0) and every
+    update after it, with its full-data loss; a run that diverges ends before the update
+    that left the sane region, as the History does. The command line prints its progress
+    from it; the History it returns is the same with or without it."""
     x, y = data.x, data.y
     lr, batch_size = experiment.lr, experiment.batch_size
     # The optimizer's update (the lesson's, `sgd`, by default) and the learning rate's schedule
@@ -127,6 +134,8 @@ def train(data: Data, experiment: Experiment) -> History:
     with torch.no_grad():
         start = mse(x @ a, y)
     limit = BLOWUP * start.item()
+    if on_step is not None:
+        on_step(0, start.item())
     params, losses, batch_losses, batches = [a.detach().clone()], [start], [], []
     gradients, hessians = [0], 0
     diverged_at = None
@@ -156,6 +165,8 @@ def train(data: Data, experiment: Experiment) -> History:
         hessians += batch.hessians
         if batch_size is not None:
             batches.append(idx)
+        if on_step is not None:
+            on_step(t, full.item())
 
     return History(
         experiment=experiment,

@@ -64,3 +64,29 @@ test("run=SLUG is the table's run as the build made it, with its animated seed",
   assert.equal(settings.batchSize, 16);
   assert.equal(settings.lr, run.lr);
 });
+
+test("the page's controls go through the same checks, keeping the settings in force", () => {
+  // readSettings spells the controls as an address and parses it over the current settings
+  const base = parse("optimizer=momentum&momentum=0.5&lr=0.2&batch-size=16&seed=7", exported).settings;
+  const kept = [
+    ["lr=abc", (s) => s.lr, 0.2],
+    ["lr=", (s) => s.lr, 0.2],
+    ["optimizer=momentum&momentum=1", (s) => s.hyper.momentum, 0.5],
+    ["batch-size=2.5", (s) => s.batchSize, 16],
+    ["seed=x", (s) => s.seed, "7"],
+  ];
+  for (const [query, get, want] of kept) {
+    const { settings, problems } = parse(query, exported, base);
+    assert.equal(problems.length, 1, query);
+    assert.equal(get(settings), want, query);
+  }
+  // the same optimizer keeps its hyper-parameters; another starts from its own defaults
+  assert.equal(parse("optimizer=momentum", exported, base).settings.hyper.momentum, 0.5);
+  assert.deepEqual(parse("optimizer=adam", exported, base).settings.hyper, { betas: [0.9, 0.999], eps: 1e-8 });
+  // a batch size the new optimizer cannot take is the full batch, and said
+  const cg = parse("optimizer=cg&batch-size=16", exported, base);
+  assert.equal(cg.settings.batchSize, null);
+  assert.equal(cg.problems[0].name, "batch-size");
+  // base is not changed
+  assert.equal(base.lr, 0.2);
+});

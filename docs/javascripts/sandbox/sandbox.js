@@ -3,7 +3,7 @@
 // lesson.js; nothing from the address is ever inserted as markup (textContent only).
 
 import { distance, redraw, startRun, step } from "./lesson.js";
-import { batchProblem, fromRun, hyperOf, hyperOk, parse, serialize } from "./state.js";
+import { fromRun, parse, serialize } from "./state.js";
 import { drawFit, drawLoss, drawMap, mapBackdrop, quadratic } from "./views.js";
 
 const root = document.getElementById("sgd-sandbox");
@@ -179,33 +179,28 @@ function showSettings() {
 }
 
 function readSettings() {
-  // every control into `settings`; a value a control cannot hold keeps the last good one
-  const next = structuredClone(settings);
-  const lr = Number($("lr").value);
-  if (Number.isFinite(lr) && lr > 0) next.lr = lr;
-  next.optimizer = $("optimizer").value;
-  next.hyper = hyperOf(exported, next.optimizer, next.optimizer === settings.optimizer ? settings.hyper : {});
-  for (const input of $("hyper").querySelectorAll("input")) {
-    const h = exported.optimizers.flatMap((o) => o.hyper).find((x) => x.name === input.dataset.hyper);
-    const v = Number(input.value);
-    if (input.value === "" || !Number.isFinite(v)) continue;
-    const value = h.count === 1 ? v : next.hyper[h.name].map((b, k) => (k === Number(input.dataset.index) ? v : b));
-    if (hyperOk(h, value)) next.hyper[h.name] = value;
+  // every control, as the address would spell it, through the address's own checks: a value
+  // a control cannot hold keeps the last good one, and the reason is said
+  const q = new URLSearchParams();
+  const optimizer = $("optimizer").value;
+  q.set("optimizer", optimizer);
+  q.set("lr", $("lr").value.trim());
+  if (optimizer === settings.optimizer) {
+    for (const [name, v] of Object.entries(settings.hyper)) {
+      const inputs = [...$("hyper").querySelectorAll("input")].filter((i) => i.dataset.hyper === name);
+      const typed = inputs.map((i) => i.value.trim());
+      const values = Array.isArray(v) ? v.map((b, k) => typed[k] ?? String(b)) : [typed[0] ?? String(v)];
+      q.set(name, values.join(","));
+    }
   }
-  next.batchSize = $("full-batch").checked ? null : Number($("batch-size").value);
-  next.sampler = $("sampler").value;
-  next.schedule = $("schedule").value;
-  next.data = $("data").value;
-  const seed = $("seed").value.trim();
-  if (/^\d+$/.test(seed) && BigInt(seed) <= BigInt(exported.lesson.maxSeed)) next.seed = String(BigInt(seed));
-  const steps = Number($("steps").value);
-  if (Number.isInteger(steps) && steps >= 1 && steps <= exported.lesson.maxSteps) next.steps = steps;
-  const start = [Number($("start-slope").value), Number($("start-intercept").value)];
-  if (start.every((v) => Number.isFinite(v) && Math.abs(v) <= 1e3)) next.start = start;
-  const problem = batchProblem(exported, next.optimizer, next.batchSize, exported.data[next.data].n);
-  if (problem || (next.batchSize !== null && !Number.isInteger(next.batchSize))) {
-    next.batchSize = settings.optimizer === next.optimizer && !problem ? settings.batchSize : null;
-    if (problem) say(`Batch size: ${problem}. Using the full batch.`);
+  q.set("batch-size", $("full-batch").checked ? "all" : $("batch-size").value.trim());
+  for (const name of ["sampler", "schedule", "data", "seed", "steps"]) q.set(name, $(name).value.trim());
+  q.set("start", `${$("start-slope").value.trim()},${$("start-intercept").value.trim()}`);
+  const { settings: next, problems } = parse(q.toString(), exported, settings);
+  if (problems.length) {
+    const { name, value, allowed } = problems[0];
+    const held = new URLSearchParams(serialize(next, exported)).get(name) ?? String(next[name]);
+    say(`${name} ${value || "(empty)"} is not allowed: ${name} must be ${allowed}. Using ${held}.`);
   }
   return next;
 }

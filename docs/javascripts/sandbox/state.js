@@ -56,12 +56,15 @@ export function batchProblem(exported, optimizer, batchSize, n) {
 }
 
 /** The state a query string asks for: {settings, runs, problems}. `runs` are the table's
- * runs named by `run=` (the first is the live one, the others pinned beside it). */
-export function parse(query, exported) {
+ * runs named by `run=` (the first is the live one, the others pinned beside it). A setting
+ * the query leaves out, or gives a value it cannot take, keeps `base`'s: the defaults for an
+ * address, the settings in force for the page's own controls, which are read through here
+ * too, so that a control and the address are checked by one set of rules. */
+export function parse(query, exported, base = defaults(exported)) {
   const params = new URLSearchParams(query);
   const problems = [];
   const bad = (name, value, allowed) => problems.push({ name, value: String(value).slice(0, 40), allowed });
-  const settings = defaults(exported);
+  const settings = structuredClone(base);
   const runs = [];
   for (const slug of params.getAll("run").slice(0, 5)) {
     if (Object.hasOwn(exported.runs, slug)) runs.push(slug);
@@ -73,8 +76,8 @@ export function parse(query, exported) {
   const optimizer = params.get("optimizer");
   if (optimizer !== null) {
     if (names.includes(optimizer)) {
+      if (optimizer !== settings.optimizer) settings.hyper = {};
       settings.optimizer = optimizer;
-      settings.hyper = {};
     } else bad("optimizer", optimizer, `one of ${names.join(", ")}`);
   }
   const o = exported.optimizers.find((x) => x.name === settings.optimizer);
