@@ -10,9 +10,8 @@ from pathlib import Path
 # One torch thread in this process and in every one a test starts (they inherit it), set
 # before torch loads. The tensors are tiny: as the asset build's workers know
 # (pictures/runs.py), a second thread only spins against the other processes for the same
-# cores. The build's own process trains the tuning with torch's default of one thread per
-# core: 8 s of CPU with one, 24 s with two, and over 100 s beside a second build. Results
-# are the same bytes either way.
+# cores. The build's own process trains the tuning with one thread too (tuning_stage.py).
+# Results are the same bytes either way.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest

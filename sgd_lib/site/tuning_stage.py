@@ -25,9 +25,20 @@ def tune(protocols: tuple[Protocol, ...], known: dict, code: str) -> dict:
         entry = known.get(p.name)
         if not (isinstance(entry, dict) and entry.get("key") == key and _usable(p, entry)):
             with signals_held():  # torch, only when there is work; Ctrl-C after its start-up
+                import torch
+
                 from sgd_lib.lesson.tuning import record
 
-            entry = {"key": key, **record(_data(p), p)}
+            # One thread, as the figure workers: the batched grids are small tensors, and a
+            # second thread wins a second on an idle machine (4.7 s against 5.9 s for every
+            # protocol) but fights any neighbour for the cores (over 100 s beside a second
+            # build). The numbers are the same with either.
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                entry = {"key": key, **record(_data(p), p)}
+            finally:
+                torch.set_num_threads(threads)
         out[p.name] = entry
     return out
 
