@@ -200,3 +200,7 @@ def test_the_export_is_the_lesson(cold_assets):
     for slug, run in exported["runs"].items():
         assert run["seed"] == manifest["runs"][slug]["seed"]
         assert run["params"] == manifest["runs"][slug]["params"]
+    # The loss plot draws pinned runs on other data settings against the live one's floor:
+    # moving, centring or scaling x leaves the least-squares residuals, so the floors agree.
+    floors = [d["floor"] for d in exported["data"].values()]
+    assert max(floors) - min(floors) < 1e-6 * min(floors)

@@ -285,7 +285,11 @@ function legend(c) {
       render();
     });
     const end = p.run.divergedAt !== null ? `diverged at ${p.run.divergedAt}` : `loss ${fmt(p.run.loss.at(-1))}`;
-    out.push(item(p.colour, `pinned ${k + 1}: ${describe(p.settings)}; ${end}`, unpin));
+    // Another data setting's loss is another bowl: its path is not drawn on this one's map.
+    // Its loss curve is drawn, against the same floor (moving or scaling x leaves the
+    // least-squares residuals as they were).
+    const where = p.settings.data === settings.data ? "" : `; on the ${p.settings.data} data's map, not this one`;
+    out.push(item(p.colour, `pinned ${k + 1}: ${describe(p.settings)}; ${end}${where}`, unpin));
   });
   return out;
 }
