@@ -63,7 +63,10 @@ TARGETS = {
 
 
 def seed_style(data, e, frames: int, path: Path) -> None:
-    """The lesson's way: redraw the whole figure every frame, training inside the update."""
+    """The lesson's way: redraw the whole figure every frame, training inside the update. It
+    draws what ours draws: the points, the line, the step and its MSE, and (since issue 10)
+    rings on the points of the batch behind the step, so that both GIFs show the same
+    picture and the ratios compare the ways of making it, not what is in it."""
     x, y = data.x, data.y
     a = nn.Parameter(torch.tensor(A0))
     g = torch.Generator().manual_seed(e.seed)
@@ -71,11 +74,14 @@ def seed_style(data, e, frames: int, path: Path) -> None:
     fig = plt.figure(figsize=(FIT_SIZE[0] / 100, FIT_SIZE[1] / 100), dpi=100)
     plt.scatter(x[:, 0], y, c="orange")
     (line,) = plt.plot(x[:, 0], (x @ a).detach())
+    rings = plt.scatter([], [], s=55, facecolors="none", edgecolors="firebrick", linewidths=1.4)
     title = plt.title("")
 
     def update(i):
         for _ in range(per_frame if i else 0):
             idx = batch_indices(len(y), e.batch_size, g)
+            if e.batch_size is not None:
+                rings.set_offsets(torch.stack([x[idx, 0], y[idx]], 1))
             loss = mse(x[idx] @ a, y[idx])
             loss.backward()
             with torch.no_grad():
@@ -83,7 +89,7 @@ def seed_style(data, e, frames: int, path: Path) -> None:
                 a.grad.zero_()
         line.set_ydata((x @ a).detach())
         title.set_text(f"step {i * per_frame}   MSE {mse(x @ a, y).item():.4g}")
-        return line, title
+        return line, rings, title
 
     anim = animation.FuncAnimation(fig, update, frames=frames, interval=e.frame_ms)
     anim.save(path, writer=animation.PillowWriter(fps=1000 / e.frame_ms), dpi=100)
