@@ -131,7 +131,7 @@ def test_settings_round_trip_through_the_address(browser, origin):  # noqa: F811
 
 
 def test_a_control_given_a_value_it_cannot_take_keeps_the_last_good_one_and_says_why(
-    browser,
+    browser,  # noqa: F811
     origin,  # noqa: F811
 ):
     # The controls go through the address's checks (state.js parse), over the settings in
