@@ -18,7 +18,7 @@ import torch
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
 from sgd_lib.lesson.data import Data, make_data
-from sgd_lib.lesson.experiments import DataSpec, is_seed
+from sgd_lib.lesson.experiments import SEEDS, DataSpec, is_seed
 from sgd_lib.lesson.loss import least_squares, mse
 
 
@@ -45,7 +45,7 @@ class ClassSpec:
             raise SettingError("a_true", self.a_true, "two finite numbers (slope, intercept)",
                                where)  # fmt: skip
         if not is_seed(self.seed):
-            raise SettingError("seed", self.seed, "a whole number from 0 to 2**64 - 1", where)
+            raise SettingError("seed", self.seed, SEEDS, where)
         if not isinstance(self.separable, bool):
             raise SettingError("separable", self.separable, "True or False", where)
 
