@@ -71,7 +71,8 @@ def softplus(z: torch.Tensor) -> torch.Tensor:
     ever sees numbers <= 0 and the log's argument is between 1 and 2: it never overflows.
     The shift is held constant for autograd (the sum's log moves with it exactly), so the
     gradient is exp(z - m) / (exp(-m) + exp(z - m)) = sigmoid(z) everywhere, z = 0 included,
-    where the form max(z, 0) + log1p(exp(-|z|)) would give autograd's 1 or 0 instead of 1/2."""
+    where the form max(z, 0) + log1p(exp(-|z|)), its max written with relu or clamp, gives
+    autograd's 0 or 1 instead of 1/2."""
     m = z.detach().clamp(min=0)
     return m + torch.log(torch.exp(-m) + torch.exp(z - m))
 
@@ -80,8 +81,11 @@ def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of labels y (0 or 1) given log-odds z = x @ a (a 0-d tensor).
 
     -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z) is softplus(z) - y z: written so, it
-    stays finite where log(sigmoid(z)) would take the log of a 0 (z below about -104 in
-    float32). Its gradient in z is sigmoid(z) - y: large for as long as the model is wrong."""
+    stays finite where the naive form takes the log of a 0 (in float32, log(sigmoid(z)) for z
+    below about -88.7, log(1 - sigmoid(z)) above about 16.6). Its gradient in z is
+    (sigmoid(z) - y) / n: large for as long as the model is wrong. In float32 a point
+    classified right by a margin above about 17 adds exactly 0 (its true share, below 1e-7,
+    is rounded away), as torch's own does for the other class."""
     return (softplus(z) - y * z).mean()
 
 
@@ -95,31 +99,36 @@ def separable(x: torch.Tensor, y: torch.Tensor) -> bool:
     x0, ones = x[:, 0], y == 1
     if ones.all() or not ones.any():
         return True  # one class only: any line puts it all on one side
+    if x0.min() == x0.max():
+        return False  # both classes at one x: every line of the right slope ties them
     a, b = x0[ones], x0[~ones]
     return bool(a.min() >= b.max() or b.min() >= a.max())
 
 
-def minimiser(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-13) -> torch.Tensor | None:
+def minimiser(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
     """The `a` with the smallest cross-entropy, in float64, by Newton's method (iteratively
     reweighted least squares), or None where the classes separate and there is none. Newton
-    from 0: the log-likelihood is concave, and a step is halved until the loss falls."""
+    from 0: the loss is convex, a step is halved until the loss does not rise, and it stops
+    when a step no longer moves `a`: every digit float64 has."""
     if separable(x, y):
         return None
+    if x[:, 0].min() == x[:, 0].max():
+        raise ValueError("minimiser: every x is the same, so no slope is better than another")
     x, y = x.double(), y.double()
     a = torch.zeros(2, dtype=torch.float64)
     loss = cross_entropy(x @ a, y)
     for _ in range(100):
         p = torch.sigmoid(x @ a)
         grad = x.T @ (p - y) / len(y)
-        if grad.norm() < tol:
-            break
         hess = (x.T * (p * (1 - p))) @ x / len(y)
         step = torch.linalg.solve(hess, grad)
+        if step.norm() <= 1e-15 * a.norm():
+            return a
         t = 1.0
         while (new := cross_entropy(x @ (a - t * step), y)) > loss and t > 1e-10:
             t /= 2
         a, loss = a - t * step, new
-    return a
+    raise RuntimeError(f"minimiser: Newton did not settle in 100 updates (at {a.tolist()})")
 
 
 @dataclass(frozen=True)
@@ -154,9 +163,10 @@ PROBLEMS = {
 
 def hessian_bounds(x: torch.Tensor) -> tuple[float, float]:
     """The cross-entropy's Hessian (1/n) Xᵀ diag(p(1 - p)) X changes with `a`, but p(1 - p)
-    is at most 1/4, so its largest eigenvalue is never above a quarter of (1/n) XᵀX's: this
-    returns (1/4) λ_max((1/n) XᵀX), and the learning rate 2 / that, which gradient descent
-    can take anywhere on the plane."""
+    is at most 1/4 (reached where p = 1/2, as at a = 0), so its largest eigenvalue is never
+    above L = (1/4) λ_max((1/n) XᵀX). Returns L and 2 / L: full-batch gradient descent at any
+    learning rate below it lowers the loss from anywhere on the plane. A mini-batch's
+    Hessian is its own points' (one point's can be twice as steep here): not bounded so."""
     x = x.double()
     top = torch.linalg.eigvalsh(x.T @ x / len(x))[-1].item() / 4
     return top, 2 / top if top > 0 else math.inf
