@@ -17,6 +17,7 @@ from sgd_lib.lesson.problems import (
     cross_entropy,
     hessian_bounds,
     make_classes,
+    max_margin,
     minimiser,
     separable,
 )
@@ -189,3 +190,29 @@ def test_every_problem_declares_everything_and_its_data_is_reproducible():
         assert (answer is None) == name.endswith("separable")
         assert problem.loss(one.x @ torch.tensor([0.5, 0.5]), one.y).ndim == 0
     assert make_classes(ClassSpec(seed=1)).y.tolist() != make_classes(ClassSpec()).y.tolist()
+
+
+def test_the_max_margin_direction_is_the_best_of_every_direction_and_descent_turns_to_it():
+    data = PROBLEMS["logistic-separable"].data()
+    x, y = data.x.double(), data.y.double()
+    u = max_margin(data.x, data.y)
+    z = (2 * y - 1)[:, None] * x
+    # the oracle: every direction on the circle, two million of them, scanned
+    theta = torch.linspace(-math.pi, math.pi, 2_000_001, dtype=torch.float64)
+    circle = torch.stack([theta.cos(), theta.sin()], 1)
+    margins = (z @ circle.T).min(0).values
+    assert (u - circle[margins.argmax()]).norm() < 1e-5
+    assert (z @ u).min() >= margins.max() - 1e-12  # no scanned direction does better
+    overlap = PROBLEMS["logistic"].data()
+    assert max_margin(overlap.x, overlap.y) is None  # no line separates: no margin
+    # full-batch gradient descent (lr = 1/L, float64) turns towards it as the loss falls
+    _, safe_lr = hessian_bounds(x)
+    a, seen = torch.zeros(2, dtype=torch.float64), []
+    for t in range(1, 10_001):
+        a = a - safe_lr / 2 * x.T @ (torch.sigmoid(x @ a) - y) / len(y)
+        if t in (10, 100, 1000, 10_000):
+            angle = math.degrees(math.acos(min(1.0, (a @ u / a.norm()).item())))
+            seen.append((angle, a.norm().item(), cross_entropy(x @ a, y).item()))
+    angles, norms, losses = zip(*seen, strict=True)
+    assert list(angles) == sorted(angles, reverse=True) and angles[-1] < 1  # 4.9° to 0.55°
+    assert list(norms) == sorted(norms) and list(losses) == sorted(losses, reverse=True)
