@@ -12,9 +12,9 @@ from sgd_lib.lesson.experiments import (
     STANDARDISED,
     STUDY_SEEDS,
     DataSpec,
-    is_lesson,
 )
 from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.selections import is_lesson
 from sgd_lib.lesson.studies import train_many
 from sgd_lib.lesson.training import summary
 

@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 
 from sgd_lib import least_squares, make_data, mse
-from sgd_lib.lesson.experiments import DataSpec
 from sgd_lib.lesson.problems import (
     PROBLEMS,
     ClassSpec,
@@ -21,6 +20,7 @@ from sgd_lib.lesson.problems import (
     minimiser,
     separable,
 )
+from sgd_lib.lesson.specs import DataSpec
 
 
 def lbfgs_minimiser(x, y) -> torch.Tensor:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgd_lib.lesson.experiments import DataSpec
+from sgd_lib.lesson.specs import ClassSpec, DataSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -14,7 +14,7 @@ class Data:
 
     x: torch.Tensor
     y: torch.Tensor
-    spec: DataSpec
+    spec: DataSpec | ClassSpec
     x_offset: float = 0.0  # what was taken off x to centre it
     x_scale: float = 1.0  # what x was divided by to standardise it: x drawn = x·x_scale + x_offset
 

@@ -3,8 +3,9 @@
 
 import json
 
-from sgd_lib.lesson.experiments import JITTER_LRS, SWEEP_LR, Experiment
+from sgd_lib.lesson.experiments import Experiment
 from sgd_lib.lesson.protocols import PROTOCOLS
+from sgd_lib.lesson.selections import JITTER_LRS, SWEEP_LR
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import summary, train
 from sgd_lib.lesson.tuning import grids_from

@@ -13,12 +13,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sgd_lib.lesson.experiments import (
-    EXPERIMENTS,
+from sgd_lib.lesson.experiments import EXPERIMENTS, DataSpec, Experiment
+from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.protocols import GRIDS, PROTOCOLS
+from sgd_lib.lesson.selections import (
     SWEEP_BATCH_SIZE,
     SWEEP_LR,
-    DataSpec,
-    Experiment,
     bs_sweep,
     conditioning_runs,
     gradient_descent,
@@ -34,8 +34,6 @@ from sgd_lib.lesson.experiments import (
     sampler_runs,
     schedule_runs,
 )
-from sgd_lib.lesson.optimizers import OPTIMIZERS
-from sgd_lib.lesson.protocols import GRIDS, PROTOCOLS
 from sgd_lib.pictures.theme import THEMES
 
 # A figure's files, as (kind, extension) per theme; kind None is the figure itself, named

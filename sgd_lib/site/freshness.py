@@ -16,7 +16,8 @@ LIBRARIES = ("torch", "numpy", "matplotlib", "pillow")  # what trains, draws and
 PACKAGE = Path(__file__).parents[1]
 # Modules that cannot change a figure's bytes: the table's settings enter each key as values,
 # so editing one experiment re-renders only what draws it.
-NOT_RENDERING = {"lesson/experiments.py", "cli.py", "__main__.py", "site/pages.py",
+NOT_RENDERING = {"lesson/experiments.py", "lesson/selections.py", "lesson/specs.py",
+                 "cli.py", "__main__.py", "site/pages.py",
                  "site/page_data.py", "site/page_figures.py", "site/page_views.py",
                  "site/outdir.py", "site/manifest.py", "site/workers.py",
                  "site/sandbox_export.py"}  # fmt: skip
