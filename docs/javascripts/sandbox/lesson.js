@@ -81,7 +81,7 @@ function squares(state) {
   return (state.s ??= [0, 0]);
 }
 
-const LBFGS_TOLERANCE_GRAD = 1e-7; // torch.optim.LBFGS's defaults, as in optimizers.py
+const LBFGS_TOLERANCE_GRAD = 1e-7; // torch.optim.LBFGS's defaults, as in second_order.py
 const LBFGS_TOLERANCE_CHANGE = 1e-9;
 
 export const UPDATES = {
