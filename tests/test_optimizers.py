@@ -191,7 +191,7 @@ def test_newtons_step_is_the_solve_of_the_batch_hessian():
     batch = Batch(x, torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64))
     a = torch.tensor([0.4, -1.3], dtype=torch.float64)
     a.grad = batch.gradient(a)
-    want = a - torch.linalg.solve(batch.hessian(), a.grad)
+    want = a - torch.linalg.solve(batch.hessian(a), a.grad)
     newton(a, {}, 1.0, batch)
     torch.testing.assert_close(a, want, atol=1e-12, rtol=0)
 
@@ -239,7 +239,7 @@ def test_the_hessian_is_the_batch_mses_own(data):
     batch = Batch(data.x[idx].double(), data.y[idx].double())
     a = torch.tensor([0.3, -2.0], dtype=torch.float64)
     oracle = torch.autograd.functional.hessian(lambda p: mse(batch.x @ p, batch.y), a)
-    torch.testing.assert_close(batch.hessian(), oracle)
+    torch.testing.assert_close(batch.hessian(None), oracle)
     grad = torch.autograd.grad(mse(batch.x @ a.requires_grad_(), batch.y), a)[0]
     torch.testing.assert_close(batch.gradient(a), grad)
 

@@ -10,9 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from sgd_lib import least_squares, make_data, mse
-from sgd_lib.lesson.problems import (
-    PROBLEMS,
-    ClassSpec,
+from sgd_lib.lesson.logistic import (
     cross_entropy,
     hessian_bounds,
     make_classes,
@@ -20,7 +18,8 @@ from sgd_lib.lesson.problems import (
     minimiser,
     separable,
 )
-from sgd_lib.lesson.specs import DataSpec
+from sgd_lib.lesson.problems import PROBLEMS, make
+from sgd_lib.lesson.specs import ClassSpec, DataSpec
 
 
 def lbfgs_minimiser(x, y) -> torch.Tensor:
@@ -52,12 +51,12 @@ def lbfgs_minimiser(x, y) -> torch.Tensor:
 
 def test_the_line_is_the_lesson_unchanged():
     line = PROBLEMS["line"]
-    data = line.data()
+    data = make(line.spec)
     lesson = make_data(DataSpec())
     assert torch.equal(data.x, lesson.x) and torch.equal(data.y, lesson.y)
     a = torch.tensor([1.5, 7.0])
-    assert torch.equal(line.loss(data.x @ a, data.y), mse(data.x @ a, data.y))
-    assert torch.equal(line.answer(data.x, data.y), least_squares(data.x, data.y))
+    assert torch.equal(line.fn("loss")(data.x @ a, data.y), mse(data.x @ a, data.y))
+    assert torch.equal(line.fn("answer")(data.x, data.y), least_squares(data.x, data.y))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -88,7 +87,7 @@ def test_the_naive_form_overflows_where_the_stable_one_does_not():
 
 
 def test_overlapping_classes_have_a_minimiser_the_independent_solver_agrees_with():
-    data = PROBLEMS["logistic"].data()
+    data = make(PROBLEMS["logistic"].spec)
     assert 0 < data.y.sum() < len(data.y) and set(data.y.tolist()) == {0.0, 1.0}
     assert not separable(data.x, data.y)
     ours = minimiser(data.x, data.y)
@@ -100,8 +99,8 @@ def test_overlapping_classes_have_a_minimiser_the_independent_solver_agrees_with
 
 def test_separable_classes_have_none_and_the_loss_falls_towards_0_along_the_split():
     problem = PROBLEMS["logistic-separable"]
-    data = problem.data()
-    assert separable(data.x, data.y) and problem.answer(data.x, data.y) is None
+    data = make(problem.spec)
+    assert separable(data.x, data.y) and problem.fn("answer")(data.x, data.y) is None
     a = torch.tensor(problem.spec.a_true, dtype=torch.float64)
     losses = [cross_entropy(data.x.double() @ (c * a), data.y.double()).item()
               for c in (1, 10, 100, 1000)]  # fmt: skip
@@ -129,7 +128,7 @@ def test_one_class_or_touching_classes_count_as_separable():
 def test_newton_doubles_the_correct_digits_each_update():
     # Newton's method here is iteratively reweighted least squares: near the minimiser each
     # update about doubles the number of correct digits (quadratic convergence), measured.
-    data = PROBLEMS["logistic"].data()
+    data = make(PROBLEMS["logistic"].spec)
     x, y = data.x.double(), data.y.double()
     best = minimiser(x, y)  # Newton until a step no longer moves a; held to LBFGS above
     a, digits = torch.zeros(2, dtype=torch.float64), []
@@ -147,7 +146,7 @@ def test_newton_doubles_the_correct_digits_each_update():
 
 
 def test_the_hessian_bound_holds_at_every_a_and_is_reached_only_where_p_is_a_half():
-    data = PROBLEMS["logistic"].data()
+    data = make(PROBLEMS["logistic"].spec)
     x = data.x.double()
     top, safe_lr = hessian_bounds(x)
     minimum = cross_entropy(x @ minimiser(x, data.y), data.y.double()).item()
@@ -184,16 +183,16 @@ def test_a_bad_class_setting_is_named_with_what_is_allowed():
 def test_every_problem_declares_everything_and_its_data_is_reproducible():
     for name, problem in PROBLEMS.items():
         assert problem.name == name and problem.model in ("line", "probability")
-        one, two = problem.data(), problem.make(problem.spec)
+        one, two = make(problem.spec), problem.fn("data")(problem.spec)
         assert torch.equal(one.x, two.x) and torch.equal(one.y, two.y)
-        answer = problem.answer(one.x, one.y)
+        answer = problem.fn("answer")(one.x, one.y)
         assert (answer is None) == name.endswith("separable")
-        assert problem.loss(one.x @ torch.tensor([0.5, 0.5]), one.y).ndim == 0
+        assert problem.fn("loss")(one.x @ torch.tensor([0.5, 0.5]), one.y).ndim == 0
     assert make_classes(ClassSpec(seed=1)).y.tolist() != make_classes(ClassSpec()).y.tolist()
 
 
 def test_the_max_margin_direction_is_the_best_of_every_direction_and_descent_turns_to_it():
-    data = PROBLEMS["logistic-separable"].data()
+    data = make(PROBLEMS["logistic-separable"].spec)
     x, y = data.x.double(), data.y.double()
     u = max_margin(data.x, data.y)
     z = (2 * y - 1)[:, None] * x
@@ -203,7 +202,7 @@ def test_the_max_margin_direction_is_the_best_of_every_direction_and_descent_tur
     margins = (z @ circle.T).min(0).values
     assert (u - circle[margins.argmax()]).norm() < 1e-5
     assert (z @ u).min() >= margins.max() - 1e-12  # no scanned direction does better
-    overlap = PROBLEMS["logistic"].data()
+    overlap = make(PROBLEMS["logistic"].spec)
     assert max_margin(overlap.x, overlap.y) is None  # no line separates: no margin
     # full-batch gradient descent (lr = 1/L, float64) turns towards it as the loss falls
     _, safe_lr = hessian_bounds(x)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sgd_lib.checks import SettingError, is_finite, is_whole
 from sgd_lib.lesson.optimizers import HYPERS, OPTIMIZERS, SCHEDULES, check_hyper
-from sgd_lib.lesson.specs import MAX_SEED, NOISES, SEEDS, DataSpec, is_seed  # noqa: F401
+from sgd_lib.lesson.problems import PROBLEMS
+from sgd_lib.lesson.specs import MAX_SEED, NOISES, SEEDS, ClassSpec, DataSpec, is_seed  # noqa: F401
 
 PICKED = ("", "tuned", "theory", "same-step")  # who chose a run's settings (Experiment.picked)
 SAMPLERS = ("random", "epoch")  # a fresh random batch per update, or shuffled passes
@@ -23,7 +24,9 @@ _TAIL = (
     rf"(-({'|'.join(h for h in HYPERS if h != 'betas')}){_LR})*"
     rf"(-betas{_LR},{_LR})?"
     rf"(-({'|'.join(s for s in SCHEDULES if s != 'constant')}))?"
-    rf"(-shift-?{_LR})?(-centred|-standardised)?(-(tuned|theory|same-step))?"
+    rf"(-shift-?{_LR})?(-centred|-standardised)?"
+    rf"(-({'|'.join(sorted((p for p in PROBLEMS if p != 'line'), key=len, reverse=True))}))?"
+    r"(-(tuned|theory|same-step))?"
 )
 SLUG = re.compile(rf"(gd-lr{_LR}|lr{_LR}-bs[1-9][0-9]*){_TAIL}", re.ASCII)
 
@@ -45,7 +48,9 @@ class Experiment:
     # typical one of them (sgd_lib.lesson.studies.SEED_RULE), whatever `seed` says.
     seeds: int = 1
     sampler: str = "random"  # see training.sample_batches: "random" or "epoch"
-    data: DataSpec = DataSpec()  # the points being fitted
+    # The points being fitted: the problem's own default data if None (DataSpec for the
+    # line, ClassSpec for the classes).
+    data: DataSpec | ClassSpec | None = None
     frames: int = 101  # at most this many animation frames; longer runs are sampled evenly
     frame_ms: int = 60  # how long each animation frame shows (GIF timing is in 10-ms units)
     optimizer: str = "sgd"  # a name in sgd_lib.lesson.optimizers.OPTIMIZERS: the lesson's update
@@ -61,9 +66,20 @@ class Experiment:
     # "theory" (the rate theory's best for this quadratic) or "same-step" (momentum at the
     # tuned SGD's effective step); see sgd_lib.lesson.protocols.
     picked: str = ""
+    # What is fitted, and by which loss: a name in sgd_lib.lesson.problems.PROBLEMS, the
+    # lesson's line by default.
+    problem: str = "line"
 
     def __post_init__(self):
         where = repr(self)
+        p = PROBLEMS.get(self.problem) if isinstance(self.problem, str) else None
+        if p is None:
+            raise SettingError("problem", self.problem, f"one of {', '.join(PROBLEMS)}", where)
+        if self.data is None:
+            object.__setattr__(self, "data", p.spec)
+        elif not p.fits(self.data):
+            raise SettingError("data", self.data, f"data the problem {p.name} runs on, like "
+                               f"{p.spec!r}", where)  # fmt: skip
         if not is_finite(self.lr) or self.lr <= 0:
             raise SettingError("lr", self.lr, "a finite number greater than 0", where)
         bs, n = self.batch_size, self.data.n
@@ -137,13 +153,13 @@ class Experiment:
             slug += f"-betas{float(self.betas[0])!r},{float(self.betas[1])!r}"
         if self.schedule != "constant":
             slug += f"-{self.schedule}"
-        if self.data.x_shift:
-            slug += f"-shift{float(self.data.x_shift)!r}"
-        return (
-            slug
-            + ("-standardised" if self.data.scaled else "-centred" if self.data.centred else "")
-            + (f"-{self.picked}" if self.picked else "")
-        )
+        d = self.data
+        if isinstance(d, DataSpec):
+            slug += f"-shift{float(d.x_shift)!r}" if d.x_shift else ""
+            slug += "-standardised" if d.scaled else "-centred" if d.centred else ""
+        if self.problem != "line":
+            slug += f"-{self.problem}"
+        return slug + (f"-{self.picked}" if self.picked else "")
 
 
 def study_seeds(e: Experiment) -> list[int]:

@@ -39,7 +39,8 @@ def softplus(z: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of labels y (0 or 1) given log-odds z = x @ a (a 0-d tensor).
+    """Binary cross-entropy of labels y (0 or 1) given log-odds z = x @ a: the mean over the
+    last axis (a 0-d tensor for one run; (S,) for S seeds' rows at once).
 
     -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z) is softplus(z) - y z: written so, it
     stays finite where the naive form takes the log of a 0 (in float32, log(sigmoid(z)) for z
@@ -47,10 +48,18 @@ def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     (sigmoid(z) - y) / n: large for as long as the model is wrong. In float32 a point
     classified right by a margin above about 17 adds exactly 0 (its true share, below 1e-7,
     is rounded away), as torch's own does for the other class."""
-    return (softplus(z) - y * z).mean()
+    return (softplus(z) - y * z).mean(-1)
 
 
 # --8<-- [end:bce]
+
+
+def cross_entropy_hessian(x: torch.Tensor, y: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The cross-entropy's Hessian at `a` over the rows x: (1/B) xᵀ diag(p(1 - p)) x with
+    p = sigmoid(x @ a), (2, 2); or (S, 2, 2) for S seeds' rows (S, B, 2) and `a` (S, 2). It
+    changes with `a`, and is largest where the model is least sure (p = 1/2)."""
+    p = torch.sigmoid((x @ a.unsqueeze(-1)).squeeze(-1))
+    return (x.transpose(-1, -2) * (p * (1 - p)).unsqueeze(-2)) @ x / x.shape[-2]
 
 
 def separable(x: torch.Tensor, y: torch.Tensor) -> bool:

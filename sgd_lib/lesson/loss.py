@@ -12,6 +12,12 @@ def mse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 # --8<-- [end:mse]
 
 
+def mse_hessian(x: torch.Tensor, y: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The MSE's Hessian over the rows x, (2/B) xᵀx: (2, 2), or (S, 2, 2) for S seeds' rows
+    (S, B, 2). A quadratic's is the same at every `a`."""
+    return (2 / x.shape[-2]) * x.transpose(-1, -2) @ x
+
+
 def least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The `a` (slope, intercept) with the smallest MSE on (x, y), in float64: shape (2,)."""
     # float64 so that the reference every run is measured against carries no rounding of its own.

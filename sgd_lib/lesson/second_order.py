@@ -9,7 +9,7 @@ import math
 
 # --8<-- [start:newton]
 def newton(a, state, lr, batch):
-    H = batch.hessian()  # the batch MSE's Hessian, (2/B) x_bᵀ x_b: the same at every `a`
+    H = batch.hessian(a)  # the line's: (2/B) x_bᵀ x_b, the same at every `a`
     # H⁻¹ ∇, the step to the batch's minimum, by Cramer's rule for a 2×2 H. A batch whose
     # points share one x has det H = 0 and no minimum: its step is infinite, and the run has
     # diverged at that update, as with a nearly singular H (the sandbox's twin does the same).
@@ -37,7 +37,8 @@ def cg(a, state, lr, batch):
     if k % a.shape[-1] != 1:  # Fletcher-Reeves: the new direction is conjugate to the last
         d = d + _dot(g, g) / _dot(state["g"], state["g"]) * state["d"]
     # Exact line search on the quadratic: its curvature along d is d·H d, and H d is the
-    # change in the gradient one step of d away (one more gradient evaluation).
+    # change in the gradient one step of d away (one more gradient evaluation). On a loss
+    # that is not quadratic (the cross-entropy) this is one secant step along d.
     Hd = batch.gradient(a + d) - g
     curvature, gd = _dot(d, Hd), _dot(g, d)
     # The step lowers the loss by (g·d)²/(2 d·Hd). Once that is below what the loss's own
@@ -51,8 +52,7 @@ def cg(a, state, lr, batch):
 
 def _resolution(a, batch):
     """The smallest change the batch's loss at `a` can show: its float's epsilon times it."""
-    y_hat = (batch.x @ a.unsqueeze(-1)).squeeze(-1)
-    loss = ((y_hat - batch.y) ** 2).mean(-1, keepdim=True)
+    loss = batch.value(a)
     return loss * 2.0 ** -(23 if a.element_size() == 4 else 52)  # float32 or float64
 
 

@@ -20,8 +20,9 @@ import torch
 
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.experiments import Experiment, study_seeds
-from sgd_lib.lesson.loss import least_squares, mse
+from sgd_lib.lesson.loss import mse
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, BLOWUP, Batch, train
 
 # What decides which seed a setting animates: words for the manifest and the pages.
@@ -42,10 +43,12 @@ class Study:
     experiment: Experiment
     seeds: list[int]
     params: torch.Tensor  # (S, T+1, 2)
-    loss: torch.Tensor  # (S, T+1): full-data MSE, the bound after a divergence
+    loss: torch.Tensor  # (S, T+1): full-data loss, the bound after a divergence
     diverged_at: torch.Tensor  # (S,): the update that left the sane region; 0 if none did
-    limit: float  # the blow-up bound, BLOWUP times the initial guess's MSE
-    ols: torch.Tensor  # (2,) the least-squares answer, float64
+    limit: float  # the blow-up bound, BLOWUP times the initial guess's loss
+    # (2,) the problem's answer, float64: the least-squares line, the cross-entropy's
+    # minimiser; None where there is none (separable classes)
+    ols: torch.Tensor | None
     gradients: torch.Tensor  # (T+1,): gradient evaluations by each step, all told (every seed's)
 
     def band(self, values: torch.Tensor | None = None) -> torch.Tensor:
@@ -56,7 +59,10 @@ class Study:
         return torch.quantile(v, q, dim=0, interpolation="lower")
 
     def distance(self) -> torch.Tensor:
-        """(S, T+1): each seed's distance from the least-squares answer at every step."""
+        """(S, T+1): each seed's distance from the problem's answer at every step (there
+        must be one)."""
+        if self.ols is None:
+            raise ValueError(f"{self.experiment.problem}: no answer to measure a distance from")
         return (self.params.double() - self.ols).norm(dim=-1)
 
     def typical(self) -> int:
@@ -94,7 +100,7 @@ class Summed(Batch):
         self.gradients += 1
         return self.at(a)
 
-    def hessian(self) -> torch.Tensor:
+    def hessian(self, a: torch.Tensor) -> torch.Tensor:
         self.hessians += 1
         return self.H.float()
 
@@ -149,6 +155,8 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     seeds = study_seeds(e) if seeds is None else list(seeds)
     if e.batch_size is None:  # full batch: nothing is drawn, and every seed is the same run
         return _full_batch(data, e, seeds)
+    if e.problem != "line":  # not a quadratic: each seed's rows, as the loop takes them
+        return _gathered(data, e, seeds)
     update, hyper = OPTIMIZERS[e.optimizer].update, e.hyper
     schedule = SCHEDULES[e.schedule]
     x, y = data.x, data.y
@@ -181,8 +189,60 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
         a = torch.where(alive.unsqueeze(1), stepped, a)
         params[:, t] = a
         loss[:, t] = torch.where(alive, full, bound)
-    ols = least_squares(x, y)
-    return Study(e, seeds, params, loss, diverged_at, limit, ols, torch.tensor(gradients))
+    return Study(e, seeds, params, loss, diverged_at, limit, _answer(data, e),
+                 torch.tensor(gradients))  # fmt: skip
+
+
+def _answer(data: Data, e: Experiment) -> torch.Tensor | None:
+    return PROBLEMS[e.problem].fn("answer")(data.x, data.y)
+
+
+def _gathered(data: Data, e: Experiment, seeds: list[int]) -> Study:
+    """Every seed at once for a problem whose loss is not quadratic: each update gathers
+    every seed's rows, (S, B, 2), as `train` draws them, and autograd takes the gradient of
+    the sum of the seeds' batch losses (seeds are independent: each gets its own). The rows
+    of a batch are summed in index order, not the loop's draw order: the two agree to the
+    loop's rounding."""
+    problem = PROBLEMS[e.problem]
+    loss_of = problem.fn("loss")
+    update, hyper = OPTIMIZERS[e.optimizer].update, e.hyper
+    schedule = SCHEDULES[e.schedule]
+    x, y = data.x, data.y
+    S, T, B = len(seeds), e.steps, e.batch_size
+    # (T, S, B): each update's rows for each seed, in index order
+    rows = torch.stack([_rows(len(y), B, T, s, e.sampler).nonzero()[:, 1].reshape(T, B)
+                        for s in seeds], dim=1)  # fmt: skip
+    a = torch.tensor(A0).repeat(S, 1)
+    state = {}
+    with torch.no_grad():
+        start = loss_of(x @ torch.tensor(A0), y).item()
+    limit = BLOWUP * start
+    gradients = [0]
+    params = torch.empty(S, T + 1, 2)
+    loss = torch.empty(S, T + 1)
+    params[:, 0], loss[:, 0] = a, start
+    alive = torch.ones(S, dtype=torch.bool)
+    diverged_at = torch.zeros(S, dtype=torch.long)
+    bound = torch.tensor(limit)
+    ys = y.expand(S, -1)
+    for t in range(1, T + 1):
+        batch = Batch(x[rows[t - 1]], y[rows[t - 1]], problem)
+        stepped = a.clone().requires_grad_()
+        batch.value(stepped).sum().backward()
+        with torch.no_grad():
+            update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
+            stepped.grad = None
+            stepped = stepped.detach()
+            full = loss_of(stepped @ x.T, ys)
+        gradients.append(gradients[-1] + batch.gradients)
+        sane = alive & (full <= limit)  # NaN and inf fail the comparison too
+        diverged_at = torch.where(alive & ~sane, t, diverged_at)
+        alive = sane
+        a = torch.where(alive.unsqueeze(1), stepped, a)
+        params[:, t] = a
+        loss[:, t] = torch.where(alive, full, bound)
+    return Study(e, seeds, params, loss, diverged_at, limit, _answer(data, e),
+                 torch.tensor(gradients))  # fmt: skip
 
 
 def _full_batch(data: Data, e: Experiment, seeds: list[int]) -> Study:
@@ -201,7 +261,7 @@ def _full_batch(data: Data, e: Experiment, seeds: list[int]) -> Study:
     gradients[h.steps_run + 1 :] = h.gradients[-1] + per_update * after
     diverged_at = torch.full((S,), h.diverged_at or 0)
     return Study(e, seeds, params.repeat(S, 1, 1), loss.repeat(S, 1), diverged_at, limit,
-                 least_squares(data.x, data.y), gradients)  # fmt: skip
+                 _answer(data, e), gradients)  # fmt: skip
 
 
 def typical_experiment(study: Study) -> Experiment:
@@ -216,14 +276,16 @@ def _round(v: float) -> float:
 def statistics(study: Study) -> dict:
     """What the study adds to a run's results in the manifest: plain, finite numbers."""
     last = study.loss[:, -1]
-    final_distance = study.distance()[:, -1]
+    final_distance = None if study.ols is None else study.distance()[:, -1]
     diverged = study.diverged_at > 0
     return {
         "seeds": len(study.seeds),
         "seed_rule": SEED_RULE,
         # [10%, median, 90%] over seeds, at the last update
         "loss_band": [_round(v) for v in study.band(last).tolist()],
-        "distance_band": [_round(v) for v in study.band(final_distance).tolist()],
+        "distance_band": None
+        if final_distance is None
+        else [_round(v) for v in study.band(final_distance).tolist()],
         "diverged_share": _round(diverged.double().mean().item()),
         # the median update at which the runs that diverged were stopped; None if none did
         "diverged_at_median": (

@@ -9,8 +9,8 @@ from torch import nn
 
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.experiments import Experiment
-from sgd_lib.lesson.loss import least_squares, mse
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import PROBLEMS, Problem
 
 A0 = (-1.0, 1.0)  # the lesson's initial guess (slope, intercept)
 # A run has diverged once its full-data loss is this many times the initial guess's (or
@@ -29,8 +29,8 @@ class History:
 
     experiment: Experiment
     params: torch.Tensor  # (T+1, 2): [slope, intercept] after each update, from the guess on
-    loss: torch.Tensor  # (T+1,): full-data MSE at each step
-    batch_loss: torch.Tensor  # (T,): the MSE on the batch each update was computed from
+    loss: torch.Tensor  # (T+1,): full-data loss (the problem's: the line's MSE) at each step
+    batch_loss: torch.Tensor  # (T,): the loss on the batch each update was computed from
     batches: torch.Tensor | None  # (T, batch_size) indices of each update's batch; None for GD
     diverged_at: int | None  # the update that left the sane region; None if none did
     # (T+1,): gradient evaluations made by each step, all told (0 at the guess): an x-axis that
@@ -88,41 +88,51 @@ def _sane(loss: float, limit: float) -> bool:
 
 class Batch:
     """The points one update sees, for the optimizers that ask more of them than `a.grad`:
-    the gradient of the batch MSE at another point, its Hessian. Each is counted.
+    the gradient of the batch's loss at another point, its Hessian. Each is counted.
 
     x: (B, 2) and y: (B,) for one run, or (S, B, 2) and (S, B) for S seeds at once."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, problem: Problem = PROBLEMS["line"]):
         self.x, self.y = x, y
+        self.loss, self._hessian = problem.fn("loss"), problem.fn("hessian")
         self.gradients = 1  # the one autograd made for a.grad
         self.hessians = 0
 
+    def value(self, a: torch.Tensor) -> torch.Tensor:
+        """The batch's loss at `a` (2,) or (S, 2), as (1,) or (S, 1); not counted."""
+        z = (self.x @ a.unsqueeze(-1)).squeeze(-1)
+        if z.dim() == 1:
+            return self.loss(z, self.y).reshape(1)
+        return torch.stack([self.loss(zs, ys) for zs, ys in zip(z, self.y, strict=True)])[:, None]
+
     def gradient(self, a: torch.Tensor) -> torch.Tensor:
-        """The gradient of the batch MSE at `a` (2,) or (S, 2), by autograd."""
+        """The gradient of the batch's loss at `a` (2,) or (S, 2), by autograd."""
         self.gradients += 1
         with torch.enable_grad():
             p = a.detach().requires_grad_()
-            y_hat = (self.x @ p.unsqueeze(-1)).squeeze(-1)
-            ((y_hat - self.y) ** 2).mean(-1).sum().backward()  # seeds are independent
+            self.value(p).sum().backward()  # seeds are independent
         return p.grad
 
-    def hessian(self) -> torch.Tensor:
-        """The batch MSE's Hessian, (2/B) x_bᵀ x_b: (2, 2) or (S, 2, 2). A quadratic's
-        is the same at every a."""
+    def hessian(self, a: torch.Tensor) -> torch.Tensor:
+        """The batch loss's Hessian at `a`: (2, 2) or (S, 2, 2). The MSE's, (2/B) x_bᵀ x_b,
+        is the same at every a; the cross-entropy's changes with it."""
         self.hessians += 1
-        return (2 / self.x.shape[-2]) * self.x.transpose(-1, -2) @ self.x
+        return self._hessian(self.x, self.y, a)
 
 
 def train(
     data: Data, experiment: Experiment, on_step: Callable[[int, float], None] | None = None
 ) -> History:
-    """Fit a line to `data` with the experiment's optimizer, learning rate, batch size, steps.
+    """Fit `data` with the experiment's problem (the lesson's line, by default), optimizer,
+    learning rate, batch size and steps.
 
     `on_step(t, loss)`, if given, hears each step as it is kept: the guess (t = 0) and every
     update after it, with its full-data loss; a run that diverges ends before the update
     that left the sane region, as the History does. The command line prints its progress
     from it; the History it returns is the same with or without it."""
     x, y = data.x, data.y
+    problem = PROBLEMS[experiment.problem]
+    loss_of = problem.fn("loss")  # the line's: mse; the classes': the cross-entropy
     lr, batch_size = experiment.lr, experiment.batch_size
     # The optimizer's update (the lesson's, `sgd`, by default) and the learning rate's schedule
     update, hyper = OPTIMIZERS[experiment.optimizer].update, experiment.hyper
@@ -132,7 +142,7 @@ def train(
     state = {}  # the optimizer's: velocities, running means, remembered steps
 
     with torch.no_grad():
-        start = mse(x @ a, y)
+        start = loss_of(x @ a, y)
     limit = BLOWUP * start.item()
     if on_step is not None:
         on_step(0, start.item())
@@ -143,10 +153,10 @@ def train(
     rows = sample_batches(len(y), batch_size, experiment.sampler, g)
     for t in range(1, experiment.steps + 1):
         idx = next(rows)
-        batch = Batch(x[idx], y[idx])
+        batch = Batch(x[idx], y[idx], problem)
         # --8<-- [start:update]
-        y_hat = x[idx] @ a
-        loss = mse(y_hat, y[idx])
+        y_hat = x[idx] @ a  # for the classes: the log-odds of y = 1
+        loss = loss_of(y_hat, y[idx])  # the line's: mse(y_hat, y[idx])
         loss.backward()
         with torch.no_grad():
             lr_t = schedule(lr, t, experiment.steps)  # lr itself, unless a schedule decays it
@@ -154,7 +164,7 @@ def train(
             a.grad.zero_()
         # --8<-- [end:update]
         with torch.no_grad():
-            full = mse(x @ a, y)
+            full = loss_of(x @ a, y)
         if not _sane(full.item(), limit):
             diverged_at = t
             break
@@ -183,10 +193,15 @@ def train(
 def summary(h: History, data: Data) -> dict:
     """The run as plain, finite Python values: the JSON contract of DESIGN.md, and more."""
     e = h.experiment
-    ols = least_squares(data.x, data.y)
-    distance = (h.params[-1].double() - ols).norm().item()  # from the least-squares answer
+    problem = PROBLEMS[e.problem]
+    best = problem.fn("answer")(data.x, data.y)  # None: there is none (separable classes)
+    # LAPACK's float64 answer can differ in its last bits from call to call; ten decimals
+    # keep every digit that means anything and make the output byte-identical.
+    answer = None if best is None else [round(v, 10) for v in best.tolist()]
+    distance = None if best is None else round((h.params[-1].double() - best).norm().item(), 10)
     return {
         "slug": e.slug,
+        "problem": e.problem,
         "lr": e.lr,
         "batch_size": e.batch_size,
         "steps": e.steps,
@@ -195,17 +210,18 @@ def summary(h: History, data: Data) -> dict:
         "params": h.params[-1].tolist(),
         "loss": h.loss[-1].item(),
         "initial_loss": h.loss[0].item(),
-        # LAPACK's float64 answer can differ in its last bits from call to call; ten decimals
-        # keep every digit that means anything and make the output byte-identical.
-        "ols": [round(v, 10) for v in ols.tolist()],
-        "distance": round(distance, 10),
+        "answer": answer,  # the problem's: the least-squares line, the minimiser, or None
+        "answer_is": problem.answer_is,
+        "ols": answer if e.problem == "line" else None,  # the line's answer, by its old name
+        "distance": distance,  # from the answer; None where there is none
         "a_true": list(e.data.a_true),
         "diverged": h.diverged,
         "diverged_at": h.diverged_at,
         "steps_run": h.steps_run,
-        "x_shift": e.data.x_shift,
-        "centred": e.data.centred,
-        "scaled": e.data.scaled,  # and standardised
+        # x as drawn (the classes' always is): moved, centred, standardised
+        "x_shift": getattr(e.data, "x_shift", 0.0),
+        "centred": getattr(e.data, "centred", False),
+        "scaled": getattr(e.data, "scaled", False),
         "optimizer": e.optimizer,
         "hyper": {k: list(v) if isinstance(v, tuple) else v for k, v in e.hyper.items()},
         "schedule": e.schedule,
