@@ -230,6 +230,31 @@ SCHEDULE_BATCH_SIZE = 1
 SCHEDULE_STEPS = 1000
 DECAYING = ("step", "inverse", "cosine")
 
+# Classification: the same loop on two classes, by the cross-entropy (sgd_lib.lesson.problems).
+# Its curvature is at most a quarter of the line's kind (p(1 - p) <= 1/4), so the sweep is
+# the line's a decade up. Full batch, the build computes 2/L = 7.99 (safe from anywhere) and
+# 12.0 (2/λ_max at the minimum, stable once near it): lr 10 is a run between them.
+CLASS_LRS = (0.1, 1.0, 10.0)
+CLASS_GD_LRS = (1.0, 10.0)
+# Every optimizer on the overlapping classes: the first-order methods at lr 1, the adaptive
+# ones at the lesson's 0.1 (their step is in the parameters' own units), the rest at 1.
+CLASS_RACE_LRS = {"sgd": 1.0, "momentum": 1.0, "nesterov": 1.0, "rmsprop": 0.1, "adam": 0.1,
+                  "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
+# On separable classes no minimiser exists: long runs, to watch the loss fall, the norm grow
+# and the direction turn. Gradient descent and momentum at 4, about 1/L (the build checks).
+SEPARABLE_STEPS = 10_000
+SEPARABLE_LRS = {"sgd": 4.0, "momentum": 4.0, "nesterov": 4.0, "rmsprop": 0.1, "adam": 0.1,
+                 "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
+CLASSES = (
+    *(Experiment(lr, problem="logistic") for lr in CLASS_GD_LRS),
+    *(Experiment(lr, bs, seeds=STUDY_SEEDS, problem="logistic")
+      for lr in CLASS_LRS for bs in BATCH_SIZES),
+    *(Experiment(lr, optimizer=name, problem="logistic") for name, lr in CLASS_RACE_LRS.items()
+      if not (name == "sgd" and lr in CLASS_GD_LRS)),
+    *(Experiment(lr, steps=SEPARABLE_STEPS, optimizer=name, problem="logistic-separable")
+      for name, lr in SEPARABLE_LRS.items()),
+)  # fmt: skip
+
 EXPERIMENTS = make_table(
     *LESSON,
     *(Experiment(lr, optimizer=name) for name, lr in FULL_BATCH_LRS.items()),
@@ -241,6 +266,7 @@ EXPERIMENTS = make_table(
         Experiment(0.1, SCHEDULE_BATCH_SIZE, steps=SCHEDULE_STEPS, schedule=s, seeds=STUDY_SEEDS)
         for s in DECAYING
     ),
+    *CLASSES,
 )
 # --8<-- [end:table]
 

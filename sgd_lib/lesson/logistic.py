@@ -79,7 +79,9 @@ def minimiser(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
     """The `a` with the smallest cross-entropy, in float64, by Newton's method (iteratively
     reweighted least squares), or None where the classes separate and there is none. Newton
     from 0: the loss is convex, a step is halved until the loss does not rise, and it stops
-    when a step no longer moves `a`: every digit float64 has."""
+    when a step no longer moves `a`, or one update after a step below 1e-10 of `a` (Newton
+    squares the error: that update takes it to float64's rounding, where the next steps are
+    that rounding's noise and need not vanish)."""
     if separable(x, y):
         return None
     if x[:, 0].min() == x[:, 0].max():
@@ -87,6 +89,7 @@ def minimiser(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
     x, y = x.double(), y.double()
     a = torch.zeros(2, dtype=torch.float64)
     loss = cross_entropy(x @ a, y)
+    last = False
     for _ in range(100):
         p = torch.sigmoid(x @ a)
         grad = x.T @ (p - y) / len(y)
@@ -98,6 +101,9 @@ def minimiser(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
         while (new := cross_entropy(x @ (a - t * step), y)) > loss and t > 1e-10:
             t /= 2
         a, loss = a - t * step, new
+        if last:
+            return a
+        last = step.norm() <= 1e-10 * a.norm()
     raise RuntimeError(f"minimiser: Newton did not settle in 100 updates (at {a.tolist()})")
 
 

@@ -34,7 +34,8 @@ class Problem:
     title: str
     spec: DataSpec | ClassSpec  # the data's default settings; a run's data is of this type
     model: str  # "line": x @ a is y itself; "probability": x @ a is the log-odds of y = 1
-    loss_name: str  # as the readouts and axes name it
+    loss_name: str  # as the axes and the pages name it
+    loss_short: str  # as the animations' readouts and the player name it
     data: str
     loss: str
     hessian: str
@@ -65,15 +66,15 @@ def _resolve(name: str) -> Callable:
 PROBLEMS = {
     p.name: p
     for p in (
-        Problem("line", "A line, by the mean squared error", DataSpec(), "line", "MSE",
+        Problem("line", "A line, by the mean squared error", DataSpec(), "line", "MSE", "MSE",
                 "sgd_lib.lesson.data:make_data", f"{_LOSS}:mse", f"{_LOSS}:mse_hessian",
                 f"{_LOSS}:least_squares", "the least-squares line"),
         Problem("logistic", "Two overlapping classes, by the cross-entropy", ClassSpec(),
-                "probability", "cross-entropy", f"{_LOGISTIC}:make_classes",
+                "probability", "cross-entropy", "CE", f"{_LOGISTIC}:make_classes",
                 f"{_LOGISTIC}:cross_entropy", f"{_LOGISTIC}:cross_entropy_hessian",
                 f"{_LOGISTIC}:minimiser", "the cross-entropy's minimiser"),
         Problem("logistic-separable", "Two separable classes, by the cross-entropy",
-                ClassSpec(separable=True), "probability", "cross-entropy",
+                ClassSpec(separable=True), "probability", "cross-entropy", "CE",
                 f"{_LOGISTIC}:make_classes", f"{_LOGISTIC}:cross_entropy",
                 f"{_LOGISTIC}:cross_entropy_hessian", f"{_LOGISTIC}:minimiser",
                 "none: the classes separate, and the loss falls towards 0 without a minimum"),

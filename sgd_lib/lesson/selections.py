@@ -119,3 +119,44 @@ def schedule_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """The batch-size sweep's smallest batch, run SCHEDULE_STEPS updates with each schedule."""
     runs = [e for e in bs_sweep(table) if e.batch_size == SCHEDULE_BATCH_SIZE]
     return tuple(replace(e, steps=SCHEDULE_STEPS, schedule=s) for e in runs for s in SCHEDULES)
+
+
+# ---- classification ------------------------------------------------------------------------
+CLASS_SWEEP_LR = 1.0  # the classes' batch sizes are compared at this learning rate
+
+
+def class_runs(table: tuple[Experiment, ...], problem: str = "logistic") -> tuple[Experiment, ...]:
+    return tuple(e for e in table if e.problem == problem and not e.picked)
+
+
+def class_lr_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """SGD on the overlapping classes at SWEEP_BATCH_SIZE, by learning rate."""
+    runs = [e for e in class_runs(table) if e.optimizer == "sgd" and e.schedule == "constant"
+            and e.batch_size == SWEEP_BATCH_SIZE]  # fmt: skip
+    return tuple(sorted(runs, key=lambda e: e.lr))
+
+
+def class_bs_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """SGD on the overlapping classes at CLASS_SWEEP_LR, by batch size."""
+    runs = [e for e in class_runs(table) if e.optimizer == "sgd" and e.schedule == "constant"
+            and e.lr == CLASS_SWEEP_LR and e.batch_size is not None]  # fmt: skip
+    return tuple(sorted(runs, key=lambda e: e.batch_size))
+
+
+def class_race(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Every optimizer with the full batch on the overlapping classes (SGD at CLASS_SWEEP_LR)."""
+    return _in_registry_order(e for e in class_runs(table) if e.batch_size is None
+                              and (e.optimizer != "sgd" or e.lr == CLASS_SWEEP_LR))  # fmt: skip
+
+
+def class_gd(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Gradient descent on the overlapping classes at each of its rates, then Newton."""
+    gd = sorted((e for e in class_runs(table) if e.batch_size is None and e.optimizer == "sgd"),
+                key=lambda e: e.lr)  # fmt: skip
+    newton = [e for e in class_runs(table) if e.batch_size is None and e.optimizer == "newton"]
+    return (*gd, *newton) if gd and newton else ()
+
+
+def separable_runs(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """Every optimizer on the separable classes, in the registry's order."""
+    return _in_registry_order(class_runs(table, "logistic-separable"))

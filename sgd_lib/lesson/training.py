@@ -121,7 +121,10 @@ class Batch:
 
 
 def train(
-    data: Data, experiment: Experiment, on_step: Callable[[int, float], None] | None = None
+    data: Data,
+    experiment: Experiment,
+    on_step: Callable[[int, float], None] | None = None,
+    start: tuple[float, float] = A0,
 ) -> History:
     """Fit `data` with the experiment's problem (the lesson's line, by default), optimizer,
     learning rate, batch size and steps.
@@ -129,7 +132,8 @@ def train(
     `on_step(t, loss)`, if given, hears each step as it is kept: the guess (t = 0) and every
     update after it, with its full-data loss; a run that diverges ends before the update
     that left the sane region, as the History does. The command line prints its progress
-    from it; the History it returns is the same with or without it."""
+    from it; the History it returns is the same with or without it. `start` is the initial
+    guess (slope, intercept): the lesson's (-1, 1) unless a study asks for another."""
     x, y = data.x, data.y
     problem = PROBLEMS[experiment.problem]
     loss_of = problem.fn("loss")  # the line's: mse; the classes': the cross-entropy
@@ -138,7 +142,7 @@ def train(
     update, hyper = OPTIMIZERS[experiment.optimizer].update, experiment.hyper
     schedule = SCHEDULES[experiment.schedule]
     g = torch.Generator().manual_seed(experiment.seed)
-    a = nn.Parameter(torch.tensor(A0, dtype=x.dtype))  # float32, as the lesson; or float64
+    a = nn.Parameter(torch.tensor(start, dtype=x.dtype))  # float32, as the lesson; or float64
     state = {}  # the optimizer's: velocities, running means, remembered steps
 
     with torch.no_grad():

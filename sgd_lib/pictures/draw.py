@@ -2,8 +2,13 @@
 (sgd_lib.pictures.figures): f(job, theme, title) -> its files in one theme, in order."""
 
 import json
+import math
+from functools import lru_cache
 
-from sgd_lib.lesson.experiments import Experiment
+from sgd_lib.lesson import loss_study
+from sgd_lib.lesson.experiments import ClassSpec, Experiment
+from sgd_lib.lesson.logistic import minimiser
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.lesson.selections import JITTER_LRS, SWEEP_LR
 from sgd_lib.lesson.studies import Study
@@ -12,6 +17,7 @@ from sgd_lib.lesson.tuning import grids_from
 from sgd_lib.pictures import (
     optimizer_facts,
     render_bands,
+    render_losses,
     render_optimizers,
     render_race,
     render_studies,
@@ -21,6 +27,7 @@ from sgd_lib.pictures.animate import Animation
 from sgd_lib.pictures.encode import recolour_gif, to_image
 from sgd_lib.pictures.figures import Job
 from sgd_lib.pictures.render_bands import plot_bands, plot_jitter
+from sgd_lib.pictures.render_classes import animate_classes
 from sgd_lib.pictures.render_fit import animate_fit
 from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
 from sgd_lib.pictures.render_linked import animate_linked
@@ -55,7 +62,9 @@ def draw_run(job: Job, theme, title: str) -> list[Encoded]:
     e = job.runs[0]
     h = history(e)
     data = data_for(e.data)
-    out = animation_files(job, "fit", lambda t: animate_fit(h, data, t), theme, [h])
+    # The problem's own picture of a fit: a line over the points, or p(x) over the classes
+    animate = animate_classes if PROBLEMS[e.problem].model == "probability" else animate_fit
+    out = animation_files(job, "fit", lambda t: animate(h, data, t), theme, [h])
     if any(kind == "thumb" for kind, _ in job.spec.files):
         out += animation_files(job, "thumb", lambda t: animate_thumb(h, data, t), theme, [h])
     return [*out, png(plot_loss(h, theme, study(e)))]
@@ -233,3 +242,53 @@ def draw_theory(job: Job, theme, title: str) -> list[Encoded]:
 
 def theory_facts(job: Job) -> dict:
     return render_tuning.theory_facts(_by_data(job))
+
+
+# ---- classification ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _loss_study() -> dict:
+    """The MSE-against-cross-entropy study: run once per worker, for its pictures and facts."""
+    return loss_study.run_study()
+
+
+def draw_losses(job: Job, theme, title: str) -> list[Encoded]:
+    data = data_for(job.data)
+    outcomes = _loss_study()
+    return [png(render_losses.plot_losses_map(data, outcomes, theme)),
+            png(render_losses.plot_starts(outcomes, theme))]  # fmt: skip
+
+
+def losses_facts(job: Job) -> dict:
+    return render_losses.losses_facts(data_for(job.data), _loss_study())
+
+
+def draw_separable(job: Job, theme, title: str) -> list[Encoded]:
+    runs = [history(e) for e in job.runs]
+    return [png(render_losses.plot_separable(runs, data_for(job.data), theme))]
+
+
+def separable_facts(job: Job) -> dict:
+    return render_losses.separable_facts([history(e) for e in job.runs], data_for(job.data))
+
+
+def classes_facts(job: Job) -> dict:
+    """The overlapping classes' minimiser and Hessian; gradient descent at each rate (to 1%
+    of the floor, and whether its loss ever rose); Newton's correct digits, update by update."""
+    data = data_for(job.data)
+    out = render_losses.classes_facts(data, data_for(ClassSpec(separable=True)))
+    best = minimiser(data.x, data.y)
+    floor = out["loss"]
+    for e in job.runs:
+        h = history(e)
+        if e.optimizer == "newton":
+            gaps = (h.params.double() - best).norm(dim=1) / best.norm()
+            for t, gap in enumerate(gaps.tolist()[1:8], start=1):
+                out[f"newton_digits_{t}"] = round(-math.log10(gap), 2) if gap > 0 else None
+            continue
+        close = ((h.loss.double() - floor) <= 0.01 * floor).nonzero()
+        rises = (h.loss[1:] > h.loss[:-1]).sum().item()
+        key = f"gd{e.lr:g}".replace(".", "_")
+        out |= {f"{key}_updates": int(close[0]) if len(close) else None, f"{key}_rises": rises}
+    return out

@@ -20,6 +20,10 @@ from sgd_lib.lesson.selections import (
     SWEEP_BATCH_SIZE,
     SWEEP_LR,
     bs_sweep,
+    class_bs_sweep,
+    class_gd,
+    class_lr_sweep,
+    class_race,
     conditioning_runs,
     gradient_descent,
     ill_runs,
@@ -33,6 +37,7 @@ from sgd_lib.lesson.selections import (
     path_runs,
     sampler_runs,
     schedule_runs,
+    separable_runs,
 )
 from sgd_lib.pictures.theme import THEMES
 
@@ -189,6 +194,19 @@ FIGURES = {
         Figure("schedules", schedule_runs, f"{_DRAW}:draw_schedules",
                title="learning-rate schedules",
                facts=f"{_DRAW}:schedule_facts"),
+        # Classification: the same loop on two classes, by the cross-entropy.
+        Figure("classes", class_gd, f"{_DRAW}:draw_nothing", (),
+               facts=f"{_DRAW}:classes_facts"),
+        Figure("classes-compare-lr", class_lr_sweep, f"{_DRAW}:draw_bands",
+               title="classes: learning rates, batch size {bs}"),
+        Figure("classes-compare-bs", class_bs_sweep, f"{_DRAW}:draw_bands",
+               title="classes: batch sizes, lr 1"),
+        Figure("classes-race-loss", class_race, f"{_DRAW}:draw_race_loss",
+               title="every optimizer on the classes, full batch"),
+        Figure("losses", class_gd, f"{_DRAW}:draw_losses", (("map", "png"), ("starts", "png")),
+               facts=f"{_DRAW}:losses_facts"),
+        Figure("separable", separable_runs, f"{_DRAW}:draw_separable",
+               facts=f"{_DRAW}:separable_facts"),
     )
 }  # fmt: skip
 

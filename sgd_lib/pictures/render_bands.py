@@ -5,6 +5,7 @@ import numpy as np
 from PIL import Image
 
 from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.studies import Study
 from sgd_lib.pictures.canvas import figure
 from sgd_lib.pictures.render_plots import COMPARE_SIZE, draw
@@ -66,7 +67,9 @@ def plot_bands(studies: list[Study], theme: Theme, title: str, by: str,
                 ax.set_xscale("symlog", linthresh=10, linscale=0.5)
             ax.set_xlim(0, longest)
             ax.set_xlabel("step (0: the initial guess)")
-        ax.set_ylabel("distance to least squares" if distance else "MSE, full data")
+        problem = PROBLEMS[studies[0].experiment.problem]
+        answer = "least squares" if problem.name == "line" else "the minimiser"
+        ax.set_ylabel(f"distance to {answer}" if distance else f"{problem.loss_name}, full data")
         ax.set_title(title, loc="left")
         seeds = max(len(s.seeds) for s in studies)
         heading = {"lr": "lr", "sampler": "batch size,\nsampler", "optimizer": "optimizer"}.get(

@@ -10,6 +10,7 @@ from matplotlib.text import Text
 
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, BLOWUP, History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import Headline, figure
@@ -39,7 +40,7 @@ def durations(count: int, frame_ms: int) -> list[int]:
 def x_view(data: Data) -> tuple[float, float]:
     """The x limits: the lesson's x is uniform in [-1, 1); moved or centred, the data's own
     range, with the same margin."""
-    if not data.spec.x_shift and not data.spec.centred:
+    if not getattr(data.spec, "x_shift", 0.0) and not getattr(data.spec, "centred", False):
         return X_VIEW
     lo, hi = data.x[:, 0].min().item(), data.x[:, 0].max().item()
     pad = 0.05 * (hi - lo)
@@ -56,21 +57,24 @@ def y_view(data: Data) -> tuple[float, float]:
 
 
 def readout(h: History, t: int) -> tuple[str, str]:
-    mse = h.loss[t].item()
+    """ "step 12" and the loss then, named as its problem names it: "MSE 0.240", "CE 0.512"."""
+    loss, name = h.loss[t].item(), PROBLEMS[h.experiment.problem].loss_short
     # Three significant digits, trailing zeros kept (0.240 beside 0.239), but never an
-    # exponent: a run stops before its MSE passes BLOWUP times the start, so at most five
-    # digits ever show.
-    return f"step {t}", f"MSE {mse:,.0f}" if mse >= 1000 else f"MSE {mse:#.3g}".rstrip(".")
+    # exponent for the MSE: a run stops before its MSE passes BLOWUP times the start, so at
+    # most five digits ever show (a cross-entropy heading for 0 on separable classes does).
+    return f"step {t}", f"{name} {loss:,.0f}" if loss >= 1000 else f"{name} {loss:#.3g}".rstrip(".")
 
 
 def settings_label(h: History) -> str:
-    e = h.experiment
-    return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, e.data.x_shift, e.data.centred,
-                     e.hyper, e.picked, e.data.scaled)  # fmt: skip
+    e, d = h.experiment, h.experiment.data
+    return run_label(e.lr, e.batch_size, e.optimizer, e.schedule, getattr(d, "x_shift", 0.0),
+                     getattr(d, "centred", False), e.hyper, e.picked,
+                     getattr(d, "scaled", False))  # fmt: skip
 
 
 def divergence_note(h: History) -> str:
-    return f"diverged at step {h.diverged_at}\n(MSE passed {BLOWUP:g}× the start)"
+    name = PROBLEMS[h.experiment.problem].loss_short
+    return f"diverged at step {h.diverged_at}\n({name} passed {BLOWUP:g}× the start)"
 
 
 def line_y(a: torch.Tensor, xv: tuple[float, float] = X_VIEW) -> list[float]:

@@ -7,8 +7,8 @@ import numpy as np
 from PIL import Image
 
 from sgd_lib.lesson.data import Data
-from sgd_lib.lesson.loss import least_squares
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.studies import Study
 from sgd_lib.lesson.training import History
 from sgd_lib.pictures.canvas import figure
@@ -57,8 +57,8 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
     names = [h.experiment.optimizer for h in histories]
     colors = theme.method_colors(names)
     x, y = data.x.double(), data.y.double()
-    ols = least_squares(x, y)
-    floor = ((x @ ols - y) ** 2).mean().item()
+    problem = PROBLEMS[histories[0].experiment.problem]
+    floor = problem.fn("loss")(x @ problem.fn("answer")(x, y), y).item()  # the answer's loss
     with figure(theme, TWO_PANELS) as fig:
         by_step, by_grad = _two_panels(fig, title)
         for h, name, color in zip(histories, names, colors, strict=True):
@@ -78,7 +78,7 @@ def plot_race_loss(histories: list[History], data: Data, theme: Theme, title: st
             ax.set_xlim(0, None)
             ax.set_ylim(FLOAT32_FLOOR / 20, None)
             ax.set_xlabel(f"{xlabel} (log scale)", fontsize=LABEL_PT)
-        by_step.set_ylabel("MSE above the floor", fontsize=LABEL_PT)
+        by_step.set_ylabel(f"{problem.loss_name} above the floor", fontsize=LABEL_PT)
         for ax in (by_step, by_grad):  # where "at the floor" on the pages begins
             ax.axhline(CLOSE * floor, color=theme.muted, lw=1, ls="--", zorder=1)
             # Labels where no curve goes: just above the line at the left edge, where every

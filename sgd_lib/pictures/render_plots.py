@@ -7,6 +7,7 @@ from PIL import Image
 
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.loss import least_squares, mse, mse_surface
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, History
 from sgd_lib.pictures.canvas import figure, plain_log_labels, reused_axes, smallest_text_px
 from sgd_lib.pictures.encode import grab, quantize_still
@@ -56,15 +57,21 @@ def plot_data(data: Data, theme: Theme, guess: bool = False) -> Image.Image:
         return draw(fig)
 
 
+def loss_name(h: History) -> str:
+    """The loss as the run's problem names it: "MSE", "cross-entropy"."""
+    return PROBLEMS[h.experiment.problem].loss_name
+
+
 def _loss_axes(ax: Axes, histories: list[History], theme: Theme) -> None:
     """A log scale, always: every loss plot on the site reads the same way. Limits from the
     full-data loss: a single example's batch loss can be near zero, and would otherwise
     stretch the scale over decades nobody needs to see."""
-    low = min(h.loss.min().item() for h in histories)
+    # (A cross-entropy on separable classes can reach exactly 0 in float32: not drawn.)
+    low = min(h.loss[h.loss > 0].min().item() for h in histories if (h.loss > 0).any())
     high = max(h.loss.max().item() for h in histories)
     ax.set_yscale("log")
     ax.set_ylim(low / 3, high * 3)
-    ax.set(xlabel="step (0: the initial guess)", ylabel="MSE")
+    ax.set(xlabel="step (0: the initial guess)", ylabel=loss_name(histories[0]))
 
 
 def _mark_divergence(ax: Axes, h: History, x: float, theme: Theme) -> None:
@@ -85,6 +92,7 @@ def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
     """Full-data loss against step; for SGD the batch loss faint behind it, and the 10-90%
     band of the setting's seeds (a `studies.Study`), so that the run is seen among its peers."""
     # Drawn for every run in both themes: on a kept axes, which halves its time.
+    loss = loss_name(h)
     with reused_axes(theme, PLOT_SIZE, LOSS_MARGINS) as ax:
         steps = np.arange(h.steps_run + 1)
         if study is not None and len(study.seeds) > 1:
@@ -94,9 +102,9 @@ def plot_loss(h: History, theme: Theme, study=None) -> Image.Image:
         if h.experiment.batch_size is not None and h.steps_run:
             # Update t measures its batch's loss at the line of step t-1: drawn there.
             ax.plot(steps[:-1], h.batch_loss.tolist(), color=theme.batch, lw=1, alpha=0.45,
-                    label="batch MSE (what each update saw)")  # fmt: skip
-        name = f"full-data MSE, seed {h.experiment.seed}" if h.experiment.batch_size else None
-        ax.plot(steps, h.loss.tolist(), color=theme.fit, label=name or "full-data MSE")
+                    label=f"batch {loss} (what each update saw)")  # fmt: skip
+        name = f"full-data {loss}, seed {h.experiment.seed}" if h.experiment.batch_size else None
+        ax.plot(steps, h.loss.tolist(), color=theme.fit, label=name or f"full-data {loss}")
         _loss_axes(ax, [h], theme)
         ax.set_xlim(0, h.experiment.steps)
         if h.diverged:

@@ -5,8 +5,9 @@ from typing import NamedTuple
 
 import torch
 
-from sgd_lib.lesson.data import Data, make_data
-from sgd_lib.lesson.experiments import DataSpec, Experiment
+from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.experiments import ClassSpec, DataSpec, Experiment
+from sgd_lib.lesson.problems import make
 from sgd_lib.lesson.studies import Study, train_many, typical_experiment
 from sgd_lib.lesson.training import History, train
 from sgd_lib.pictures.encode import gif_bytes, png_bytes
@@ -27,8 +28,8 @@ class Encoded(NamedTuple):
 
 
 @cache
-def data_for(spec: DataSpec) -> Data:
-    return make_data(spec)
+def data_for(spec: DataSpec | ClassSpec) -> Data:
+    return make(spec)
 
 
 @lru_cache(maxsize=64)
@@ -49,8 +50,9 @@ def gif(animation, runs: list[History]) -> Encoded:
     """The animation's GIF, and what the player needs to know of each frame."""
     payload = gif_bytes(animation.frames, animation.palette, animation.durations_ms)
     h, w = animation.frames[0].shape
-    # The MSE as the GIF's own readout writes it: the player's words match the picture's.
-    mse = [[readout(h, min(t, h.steps_run))[1].removeprefix("MSE ") for h in runs]
+    # The loss as the GIF's own readout writes it (its name left to the player): the
+    # player's words match the picture's.
+    mse = [[readout(h, min(t, h.steps_run))[1].split(" ", 1)[1] for h in runs]
            for t in animation.steps]  # fmt: skip
     return Encoded(payload, (w, h), len(animation.frames), list(animation.steps), mse,
                    animation.text_px)  # fmt: skip

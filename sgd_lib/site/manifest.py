@@ -74,6 +74,7 @@ FILE_FIELDS = {  # one entry of "files": a file the build wrote, and how
 }
 RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics(), its key
     "slug": _text,
+    "problem": _text,
     "lr": _number,
     "batch_size": lambda v: v is None or _whole(v),
     "steps": _whole,
@@ -82,8 +83,10 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "params": _pair,
     "loss": _number,
     "initial_loss": _number,
-    "ols": _pair,
-    "distance": _number,
+    "answer": lambda v: v is None or _pair(v),  # None: the problem has no answer
+    "answer_is": _text,
+    "ols": lambda v: v is None or _pair(v),  # the line's answer; None for other problems
+    "distance": lambda v: v is None or _number(v),
     "a_true": _pair,
     "diverged": lambda v: isinstance(v, bool),
     "diverged_at": lambda v: v is None or _whole(v),
@@ -102,7 +105,8 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "seeds": _whole,
     "seed_rule": _text,
     "loss_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),
-    "distance_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),
+    "distance_band": lambda v: v is None or (isinstance(v, list) and len(v) == 3
+                                             and all(_number(x) for x in v)),
     "diverged_share": _number,
     "diverged_at_median": lambda v: v is None or _whole(v),
     "key": _hex,
