@@ -51,9 +51,10 @@ def view(points: np.ndarray, aspect: float, pad: float = 0.12) -> tuple[tuple, t
     return (lo[0], hi[0]), (lo[1], hi[1])
 
 
-def contours(ax: Axes, loss, data: Data, theme: Theme, limits, answer, levels=14) -> None:
-    """The loss's contours over `limits`, its answer starred (if it has one), the start
-    circled."""
+def contours(ax: Axes, loss, data: Data, theme: Theme, limits, answer, levels=14,
+             start=A0) -> None:  # fmt: skip
+    """The loss's contours over `limits`, `answer` starred (if there is one), the start
+    circled (none if `start` is None)."""
     (s0, s1), (b0, b1) = limits
     slopes, intercepts = torch.linspace(s0, s1, 160), torch.linspace(b0, b1, 140)
     z = surface(loss, data.x, data.y, slopes.double(), intercepts.double())
@@ -63,7 +64,8 @@ def contours(ax: Axes, loss, data: Data, theme: Theme, limits, answer, levels=14
                linewidths=0.8, alpha=0.7)  # fmt: skip
     if answer is not None:
         ax.plot(*answer, marker="*", ms=16, color=theme.fg, ls="none", zorder=5)
-    ax.plot(*A0, marker="o", ms=8, color=theme.fg, ls="none", zorder=5)
+    if start is not None:
+        ax.plot(*start, marker="o", ms=8, color=theme.fg, ls="none", zorder=5)
     ax.set(xlim=(s0, s1), ylim=(b0, b1), xlabel="slope", ylabel="intercept")
 
 

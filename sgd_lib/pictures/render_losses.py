@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import torch
+from matplotlib import colormaps
 from PIL import Image
 
 from sgd_lib.lesson import loss_study, separable_study
@@ -44,9 +45,11 @@ def plot_losses_map(data: Data, outcomes: dict, theme: Theme) -> Image.Image:
         axes = [fig.add_subplot(grid[i]) for i in range(2)]
         box = axes[0].get_position()
         w, h = fig.get_size_inches()
-        limits = view(np.array([[-10.0, -4.0], [6.0, 4.0]]), box.height * h / (box.width * w), 0)
+        points = np.vstack([*paths.values(), [answer]])
+        limits = view(points, box.height * h / (box.width * w), 0.05)
         for ax, (name, o) in zip(axes, outcomes.items(), strict=True):
-            contours(ax, loss_study.LOSSES[name], data, theme, limits, answer, levels=16)
+            contours(ax, loss_study.LOSSES[name], data, theme, limits, answer, levels=16,
+                     start=None)  # fmt: skip
             ax.plot(*loss_study.WRONG, marker="o", ms=9, color=theme.alarm, ls="none", zorder=6)
             path = paths[name]
             ax.plot(path[:, 0], path[:, 1], color=theme.fit, lw=2.5, zorder=4)
@@ -70,12 +73,13 @@ def plot_starts(outcomes: dict, theme: Theme) -> Image.Image:
             ax = fig.add_subplot(grid[i])
             med = _medians(o).T  # rows: intercepts
             shown = np.log10(np.where(np.isfinite(med), med, loss_study.BUDGET * 2) + 1)
-            ax.imshow(shown, cmap=theme.sweep[0], vmin=0, vmax=math.log10(loss_study.BUDGET * 2),
-                      origin="lower", aspect="auto")  # fmt: skip
+            cmap, top = colormaps[theme.sweep[0]], math.log10(loss_study.BUDGET * 2)
+            ax.imshow(shown, cmap=cmap, vmin=0, vmax=top, origin="lower", aspect="auto")
             for (r, c), v in np.ndenumerate(med):
-                dark = shown[r, c] > 0.55 * math.log10(loss_study.BUDGET * 2)
+                red, green, blue, _ = cmap(shown[r, c] / top)
+                light = 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.4  # the cell's luminance
                 ax.text(c, r, "—" if not np.isfinite(v) else f"{v:.0f}", ha="center", va="center",
-                        fontsize=12, color="white" if dark else "black")  # fmt: skip
+                        fontsize=12, color="black" if light else "white")  # fmt: skip
             ax.set_xticks(range(len(loss_study.SLOPES)), [f"{s:g}" for s in loss_study.SLOPES])
             ax.set_yticks(range(len(loss_study.INTERCEPTS)),
                           [f"{b:g}" for b in loss_study.INTERCEPTS])  # fmt: skip
