@@ -108,7 +108,10 @@
         }
         root.dataset.run = run.slug;
         const live = animation.querySelector(".sgd-anim__live a");
-        if (live) live.href = live.getAttribute("href").split("?")[0] + "?run=" + encodeURIComponent(run.slug);
+        if (live) {
+          live.href = live.getAttribute("href").split("?")[0] + "?run=" + encodeURIComponent(run.slug);
+          live.parentElement.hidden = !run.live; // the sandbox replays the line's runs only
+        }
       }
       status.textContent = "Showing " + run.describe + "." + (note ? " " + note : "");
     }

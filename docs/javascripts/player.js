@@ -250,17 +250,18 @@
   Player.prototype.describe = function (step) {
     const last = this.clock[this.clock.length - 1];
     const text = "step " + step + " of " + last;
-    if (this.layers.length > 1) return text + ", the MSE of each run under it";
+    if (this.layers.length > 1) return text + ", the loss of each run under it";
     const config = this.layers[0].config;
+    const loss = config.loss || "MSE";
     const row = config.mse[this.layers[0].frameAt(step)];
-    if (row.length === 1) return text + ", MSE " + row[0];
+    if (row.length === 1) return text + ", " + loss + " " + row[0];
     return (
       text +
       ": " +
       config.runs
         .map(function (name, i) {
           const ended = step > config.ends[i] ? " (ended at step " + config.ends[i] + ")" : "";
-          return name + ", MSE " + row[i] + ended;
+          return name + ", " + loss + " " + row[i] + ended;
         })
         .join("; ")
     );
@@ -275,7 +276,9 @@
     const shown = [];
     this.layers.forEach((layer, i) => {
       const frame = layer.frameAt(step);
-      if (this.mses[i]) this.mses[i].textContent = "MSE " + layer.config.mse[frame][0];
+      if (this.mses[i]) {
+        this.mses[i].textContent = (layer.config.loss || "MSE") + " " + layer.config.mse[frame][0];
+      }
       if (layer.decoder) shown.push(layer.show(frame));
     });
     if (this.range) {

@@ -129,6 +129,12 @@ def class_runs(table: tuple[Experiment, ...], problem: str = "logistic") -> tupl
     return tuple(e for e in table if e.problem == problem and not e.picked)
 
 
+def class_grid(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+    """The lesson's own kind of run on the overlapping classes: SGD (or GD) at a constant
+    rate, every learning rate and batch size of the table."""
+    return tuple(e for e in class_runs(table) if e.optimizer == "sgd" and e.schedule == "constant")
+
+
 def class_lr_sweep(table: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
     """SGD on the overlapping classes at SWEEP_BATCH_SIZE, by learning rate."""
     runs = [e for e in class_runs(table) if e.optimizer == "sgd" and e.schedule == "constant"

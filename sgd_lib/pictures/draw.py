@@ -27,7 +27,7 @@ from sgd_lib.pictures.animate import Animation
 from sgd_lib.pictures.encode import recolour_gif, to_image
 from sgd_lib.pictures.figures import Job
 from sgd_lib.pictures.render_bands import plot_bands, plot_jitter
-from sgd_lib.pictures.render_classes import animate_classes
+from sgd_lib.pictures.render_classes import animate_class_thumb, animate_classes
 from sgd_lib.pictures.render_fit import animate_fit
 from sgd_lib.pictures.render_grid import animate_grid, animate_thumb
 from sgd_lib.pictures.render_linked import animate_linked
@@ -66,7 +66,8 @@ def draw_run(job: Job, theme, title: str) -> list[Encoded]:
     animate = animate_classes if PROBLEMS[e.problem].model == "probability" else animate_fit
     out = animation_files(job, "fit", lambda t: animate(h, data, t), theme, [h])
     if any(kind == "thumb" for kind, _ in job.spec.files):
-        out += animation_files(job, "thumb", lambda t: animate_thumb(h, data, t), theme, [h])
+        thumb = animate_class_thumb if animate is animate_classes else animate_thumb
+        out += animation_files(job, "thumb", lambda t: thumb(h, data, t), theme, [h])
     return [*out, png(plot_loss(h, theme, study(e)))]
 
 

@@ -22,6 +22,7 @@ from sgd_lib.lesson.selections import (
     bs_sweep,
     class_bs_sweep,
     class_gd,
+    class_grid,
     class_lr_sweep,
     class_race,
     conditioning_runs,
@@ -99,18 +100,19 @@ def _theory(table):
 
 
 _DRAW = "sgd_lib.pictures.draw"  # the drawing functions of the figures below
-# Every run of the table: its animation and poster, and its loss plot; the lesson's runs
-# also a thumbnail and its poster, for the every-run page.
+# Every run of the table: its animation and poster, and its loss plot; the lesson's runs and
+# the classes' (SGD at a constant rate) also a thumbnail and its poster, for the every-run
+# page.
 RUN = Figure(
     "run",
-    lesson,
+    lambda table: lesson(table) + class_grid(table),
     f"{_DRAW}:draw_run",
     (("fit", "gif"), ("poster", "png"), ("thumb", "gif"), ("thumb-poster", "png"), ("loss", "png")),
     per_run=True,
 )
 RUN_OTHER = Figure(
     "run-other",
-    lambda table: tuple(e for e in table if not is_lesson(e)),
+    lambda table: tuple(e for e in table if not is_lesson(e) and e not in class_grid(table)),
     f"{_DRAW}:draw_run",
     (("fit", "gif"), ("poster", "png"), ("loss", "png")),
     per_run=True,

@@ -21,6 +21,7 @@ from sgd_lib.pictures.render_fit import (
     readout,
     settings_label,
 )
+from sgd_lib.pictures.render_grid import TEXT_PT, THUMB_SIZE, THUMB_STEPS
 from sgd_lib.pictures.theme import Theme, schemes
 
 CLASSES_SIZE = (640, 560)  # as the linked view: a phone shows it whole
@@ -148,3 +149,25 @@ def animate_classes(h: History, data: Data, theme: Theme) -> Animation:
                 yield readout(h, t)
 
         return blitter.frames(states(), durations(len(steps), e.frame_ms), steps)
+
+
+def animate_class_thumb(h: History, data: Data, theme: Theme) -> Animation:
+    """A small panel of one run on the classes, with no text of its own (the page around it
+    shows the settings, the step and the loss): the probability curve over the points. A
+    frame per step, to THUMB_STEPS at most; no batch rings, as for the line's thumbnails."""
+    steps = list(range(min(h.steps_run, THUMB_STEPS) + 1))
+    with figure(theme, THUMB_SIZE) as fig:
+        ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
+        ax.set(xlim=X_VIEW, ylim=(-0.15, 1.15), xticks=[], yticks=[])
+        draw_classes(ax, data, theme, s=8)
+        (curve,) = ax.plot(CURVE_X, probability(h.params[0]), color=theme.fit, lw=2,
+                           antialiased=False, zorder=4)  # fmt: skip
+        blitter = Blitter(fig, [curve], Headline(theme, THUMB_SIZE, TEXT_PT, []),
+                          theme.palette(), schemes(Theme.palette))  # fmt: skip
+
+        def states():
+            for t in steps:
+                curve.set_ydata(probability(h.params[t]))
+                yield ()
+
+        return blitter.frames(states(), durations(len(steps), h.experiment.frame_ms), steps)

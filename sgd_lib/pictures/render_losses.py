@@ -95,7 +95,8 @@ def losses_facts(data: Data, outcomes: dict) -> dict:
     there within the budget."""
     out = {"budget": loss_study.BUDGET, "slack_points": round(loss_study.SLACK * 100),
            "seeds": len(loss_study.MEASURE_SEEDS), "tune_seeds": len(loss_study.TUNE_SEEDS),
-           "starts": len(loss_study.starts()), "wrong_slope": loss_study.WRONG[0],
+           "starts": len(loss_study.starts()), "intercepts": len(loss_study.INTERCEPTS),
+           "wrong_slope": loss_study.WRONG[0],
            "wrong_intercept": loss_study.WRONG[1], "map_steps": MAP_STEPS,
            "lr_low": min(loss_study.TUNE_LRS), "lr_high": max(loss_study.TUNE_LRS),
            "lrs": len(loss_study.TUNE_LRS)}  # fmt: skip
@@ -120,6 +121,16 @@ def losses_facts(data: Data, outcomes: dict) -> dict:
                 100 * torch.isfinite(wrong).double().mean().item(), 1
             ),
         }
+        # each starting slope's median over its intercepts and the data sets: NAME_slope_m8
+        by_slope = loss_study.starts()[:, 0]
+        for s in loss_study.SLOPES:
+            tag = f"m{-s:g}" if s < 0 else f"{s:g}"
+            runs = u[:, by_slope == s].flatten()
+            out[f"{key}_slope_{tag}"] = _finite(torch.quantile(runs, 0.5, interpolation="lower"))
+            out[f"{key}_slope_{tag}_pct"] = rounded(100 * torch.isfinite(runs).double().mean(), 1)
+        slopes = [out[f"{key}_slope_{f'm{-s:g}' if s < 0 else f'{s:g}'}"]
+                  for s in loss_study.SLOPES]  # fmt: skip
+        out[f"{key}_slope_max"] = None if None in slopes else max(slopes)
         path = _wrong_path(data, loss_study.LOSSES[name], o.lr)
         out[f"{key}_map_distance"] = rounded(
             float(np.linalg.norm(path[-1] - minimiser(data.x, data.y).numpy())), 4
@@ -173,7 +184,9 @@ def plot_separable(histories: list[History], data: Data, theme: Theme) -> Image.
         ref = np.array([T / 100, T])
         start = histories[0].loss.double()[int(ref[0])].item()
         loss_ax.plot(ref, start * ref[0] / ref, color=theme.muted, lw=1.2, ls=":")
-        loss_ax.text(ref[0], start * 1.6, "slope −1 (1/t)", color=theme.muted, fontsize=12)
+        loss_ax.text(
+            ref[0], start * 1.6, "slope \N{MINUS SIGN}1 (1/t)", color=theme.muted, fontsize=12
+        )
         angle_ax.set_xlabel("update (log scale)")
         handles, labels = loss_ax.get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower left", ncols=2, fontsize=12, columnspacing=1.0,
@@ -198,7 +211,7 @@ def separable_facts(histories: list[History], data: Data) -> dict:
         out |= {f"{name}_loss_{t}": v for t, v in f["loss"].items()}
         out |= {f"{name}_slope_{t}": v for t, v in f["loss_slope"].items()}
         out |= {f"{name}_final_angle": f["final_angle"], f"{name}_final_norm": f["final_norm"],
-                f"{name}_moving": f["moving"], f"{name}_steps_run": f["steps_run"],
+                f"{name}_moving": int(f["moving"]), f"{name}_steps_run": f["steps_run"],
                 f"{name}_diverged_at": f["diverged_at"], f"{name}_lr": h.experiment.lr,
                 f"{name}_norm_per_log": f["norm_per_log"]}  # fmt: skip
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 from latex2mathml.converter import convert as latex_to_mathml
 
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.pictures.theme import THEMES
 from sgd_lib.pictures.words import run_label
 from sgd_lib.site.manifest import load
@@ -79,10 +80,18 @@ def describe(run: dict) -> str:
 def is_lesson_run(run: dict) -> bool:
     """One of the lesson's own runs: SGD (or GD) at a constant rate on the lesson's data."""
     return (run["optimizer"] == "sgd" and run["schedule"] == "constant" and not run["x_shift"]
-            and not run["centred"] and not run["picked"])  # fmt: skip
+            and not run["centred"] and not run["picked"] and run["problem"] == "line")  # fmt: skip
+
+
+def is_class_grid_run(run: dict) -> bool:
+    """The lesson's kind of run on the overlapping classes: SGD (or GD), constant rate."""
+    return (run["problem"] == "logistic" and run["optimizer"] == "sgd"
+            and run["schedule"] == "constant" and not run["picked"])  # fmt: skip
 
 
 def data_words(run: dict) -> str:
+    if run["problem"] != "line":
+        return PROBLEMS[run["problem"]].title.split(",")[0].lower()  # "two separable classes"
     if run["centred"]:
         then = "standardised" if run["scaled"] else "centred"
         return f"x moved by {run['x_shift']:g}, then {then}"
@@ -143,10 +152,17 @@ def ending(run: dict) -> str:
             f"{run['loss']:,.0f} and climbing"
         )
     slope, intercept = run["params"]
-    return f"it ends at slope {slope:.2f}, intercept {intercept:.2f}, MSE {run['loss']:.3g}"
+    loss = PROBLEMS[run["problem"]].loss_name
+    return f"it ends at slope {slope:.2f}, intercept {intercept:.2f}, {loss} {run['loss']:.3g}"
 
 
 def alt_text(run: dict) -> str:
+    if run["problem"] != "line":
+        return (
+            f"Animation: {describe(run)}, fitting the probability of class 1 to "
+            f"{data_words(run)} over {run['steps']} updates, beside its path over the "
+            f"cross-entropy; {ending(run)}."
+        )
     return (
         f"Animation: {describe(run)}, fitting a line to the orange points over "
         f"{run['steps']} updates; {ending(run)}."

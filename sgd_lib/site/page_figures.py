@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from latex2mathml.converter import convert as latex_to_mathml
 
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 from sgd_lib.pictures.theme import THEMES
 from sgd_lib.pictures.words import run_label
@@ -60,7 +61,7 @@ def themed_picture(m: Manifest, stem: str, ext: str, alt: str, base: str, eager=
 
 def player_config(m: Manifest, stem: str, poster: str, base: str) -> dict:
     """What the player needs to step an animation: its files in each scheme, the training
-    step each frame shows, and each run's MSE at that step, named by the run."""
+    step each frame shows, and each run's loss at that step, named by the run."""
     gifs, stills = m.variants(stem, "gif"), m.variants(poster, "png")
     (_, first), *others = gifs
     if any((e["steps"], e["mse"]) != (first["steps"], first["mse"]) for _, e in others):
@@ -71,6 +72,8 @@ def player_config(m: Manifest, stem: str, poster: str, base: str) -> dict:
         "poster": {t: f"{base}assets/{e['name']}" for t, e in stills},
         "steps": first["steps"],
         "mse": first["mse"],
+        # what the readouts are: "MSE" for the line, "CE" for the classes (one name a figure)
+        "loss": PROBLEMS[runs[0]["problem"]].loss_short if runs else "MSE",
         "runs": [describe(r) for r in runs],
         "ends": [r["steps_run"] for r in runs],
     }
@@ -151,7 +154,10 @@ def sandbox_href(slugs: list[str], base: str) -> str:
 
 def live_links(m: Manifest, slugs: list[str], base: str) -> str:
     """"Open live": one link for all the runs when the sandbox can hold them, else one each,
-    named by what tells them apart."""
+    named by what tells them apart. None for runs the sandbox cannot replay yet (the
+    sandbox runs the line only, so far)."""
+    if any(m.run(slug)["problem"] != "line" for slug in slugs):
+        return ""
     if len(slugs) <= SANDBOX_RUNS:
         side = " (side by side, on one clock)" if len(slugs) > 1 else ""
         return (f'<p class="sgd-anim__live"><a href="{sandbox_href(slugs, base)}">Open live in '

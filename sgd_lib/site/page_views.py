@@ -11,11 +11,13 @@ from pathlib import Path
 from latex2mathml.converter import convert as latex_to_mathml
 
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.pictures.theme import THEMES
 from sgd_lib.pictures.words import run_label
 from sgd_lib.site.manifest import load
 from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.site.page_data import (
+    is_class_grid_run,
     Manifest,
     alt_text,
     data_words,
@@ -48,7 +50,7 @@ def evaluations(run: dict) -> str:
 def results_table(m: Manifest) -> str:
     """Every experiment's outcome, as a Markdown table."""
     header = ("run", "optimizer", "data", "lr", "batch", "seed", "updates", "gradient evaluations",
-              "slope", "intercept", "MSE", "distance", "diverged", "seeds", "median MSE",
+              "slope", "intercept", "loss", "distance", "diverged", "seeds", "median loss",
               "diverged of seeds")  # fmt: skip
     rows = [
         "| " + " | ".join(header) + " |",
@@ -65,11 +67,22 @@ def results_table(m: Manifest) -> str:
         rows.append(
             f"| {link} | {optimizer_words(r)}{decay} | {data_words(r)} | {r['lr']:g} | {bs} "
             f"| {r['seed']} | {r['steps_run']} | {evaluations(r)} | {slope:.3f} "
-            f"| {intercept:.3f} | {r['loss']:.4g} | {r['distance']:.3g} | {diverged} "
+            f"| {intercept:.3f} | {loss_words(r)} | {distance_words(r)} | {diverged} "
             f"| {r['seeds']} | {r['loss_band'][1]:.4g} | {r['diverged_share']:.0%} |"
         )
     # A class for compact cells: the columns fit the content column.
     return '<div class="sgd-results" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"
+
+
+def loss_words(run: dict) -> str:
+    """The final loss, named for a problem other than the line: "0.2387", "CE 0.4994"."""
+    short = PROBLEMS[run["problem"]].loss_short
+    return f"{run['loss']:.4g}" if run["problem"] == "line" else f"{short} {run['loss']:.4g}"
+
+
+def distance_words(run: dict) -> str:
+    """From the problem's answer; "none" where it has none (separable classes)."""
+    return "none" if run["distance"] is None else f"{run['distance']:.3g}"
 
 
 def explorer_hash(run: dict) -> str:
@@ -96,13 +109,14 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             "sched": r["schedule"],
             "data": data_key(r),
             "describe": describe(r),
+            "live": r["problem"] == "line",  # the sandbox replays the line's runs only, so far
             "alt": alt_text(r),
             "loss_alt": f"Loss of {describe(r)} against the update step.",
             "numbers": {
                 "slope": f"{r['params'][0]:.3f}",
                 "intercept": f"{r['params'][1]:.3f}",
-                "mse": f"{r['loss']:.4g}",
-                "distance": f"{r['distance']:.3g}",
+                "mse": loss_words(r),
+                "distance": distance_words(r),
                 "diverged": f"at update {r['diverged_at']}" if r["diverged"] else "no",
                 "seed": f"{r['seed']} (typical of {r['seeds']})",
                 "median": f"{r['loss_band'][1]:.4g}",
@@ -114,7 +128,8 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
         })  # fmt: skip
     opts = [name for name in OPTIMIZERS if any(r["opt"] == name for r in runs)]
     scheds = [name for name in SCHEDULES if any(r["sched"] == name for r in runs)]
-    datas = [k for k in ("lesson", "moved", "centred", "standardised") if any(r["data"] == k for r in runs)]
+    datas = [k for k in ("lesson", "moved", "centred", "standardised", *PROBLEMS)
+             if any(r["data"] == k for r in runs)]  # fmt: skip
     data_names = {r["data"]: data_words(m.run(r["slug"])) for r in runs}
     lrs = sorted({r["lr"] for r in runs}, key=float)
     sizes = sorted(
@@ -133,9 +148,9 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
     numbers = "".join(
         f'<div><dt>{label}</dt><dd data-field="{key}">{first["numbers"][key]}</dd></div>'
         for key, label in (
-            ("slope", "slope"), ("intercept", "intercept"), ("mse", "final MSE"),
-            ("distance", "distance to least squares"), ("diverged", "diverged"),
-            ("seed", "seed"), ("median", "median final MSE, all seeds"),
+            ("slope", "slope"), ("intercept", "intercept"), ("mse", "final loss"),
+            ("distance", "distance to the answer"), ("diverged", "diverged"),
+            ("seed", "seed"), ("median", "median final loss, all seeds"),
             ("optimizer", "optimizer"), ("evaluations", "gradient evaluations"),
         )
     )  # fmt: skip
@@ -147,7 +162,7 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
         '<form class="sgd-explorer__controls" aria-label="Choose a run">'
         + radios("opt", "Optimizer", opts, lambda v: OPTIMIZERS[v].title)
         + radios("sched", "Learning-rate schedule", scheds, schedule_words)
-        + radios("data", "Data", datas, lambda v: data_names[v])
+        + radios("data", "Problem and data", datas, lambda v: data_names[v])
         + radios("lr", "Learning rate", lrs, lambda v: v)
         + radios("bs", "Batch size", sizes, lambda v: "full batch" if v == "full" else v)
         + "</form>"
@@ -165,11 +180,13 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
     """Every run of the table at once, small, on one clock: gradient descent, then a row of
     batch sizes per learning rate. Each cell links to its run in the explorer and shows its
     MSE at the step shown. Posters (the last step shown) until the reader plays."""
-    runs = [r for r in (m.run(slug) for slug in m.table) if is_lesson_run(r)]
     rows: dict[str, list[dict]] = {}
-    for r in runs:
+    for r in (m.run(slug) for slug in m.table):
+        classes = is_class_grid_run(r)
+        if not (is_lesson_run(r) or classes):
+            continue
         key = "gradient descent" if r["batch_size"] is None else f"SGD, lr {r['lr']:g}"
-        rows.setdefault(key, []).append(r)
+        rows.setdefault(f"classes: {key}" if classes else key, []).append(r)
     layers, groups = [], []
     for key, members in rows.items():
         cells = []
@@ -177,21 +194,29 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
             slug = r["slug"]
             config = player_config(m, f"{slug}-thumb", f"{slug}-thumb-poster", base)
             layers.append(config)
-            name = "all 100 points" if r["batch_size"] is None else f"batch size {r['batch_size']}"
+            if r["batch_size"] is not None:
+                name = f"batch size {r['batch_size']}"
+            else:  # the classes have gradient descent at more than one rate
+                name = "all 100 points" if r["problem"] == "line" else f"all points, lr {r['lr']:g}"
             last = config["steps"][-1]
-            alt = (f"{describe(r)} at step {last}: the fitted line over the points"
+            drawn = ("the probability curve over the two classes" if r["problem"] != "line"
+                     else "the fitted line over the points")  # fmt: skip
+            alt = (f"{describe(r)} at step {last}: {drawn}"
                    + (f", after diverging at update {r['diverged_at']}" if r["diverged"] else "")
                    + ".")  # fmt: skip
+            live = ("" if r["problem"] != "line" else
+                    f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
+                    f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>')  # fmt: skip
             cells.append(
                 '<li class="sgd-cell"><div class="sgd-anim__media">'
                 + themed_picture(
                     m, f"{slug}-thumb-poster", "png", alt, base, eager and len(layers) == 1
                 )  # the first cell only
                 + f'</div><a href="explorer.html#{html.escape(explorer_hash(r))}">{name}</a>'
-                f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
-                f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>'
-                f'<span class="sgd-cell__mse" data-cell-mse>MSE {config["mse"][-1][0]}</span>'
-                "</li>"
+                + live
+                + f'<span class="sgd-cell__mse" data-cell-mse>{config["loss"]} '
+                + f"{config['mse'][-1][0]}</span>"
+                + "</li>"
             )
         title = html.escape(key)
         groups.append(

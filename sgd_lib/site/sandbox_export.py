@@ -17,7 +17,10 @@ from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 
 def data_key(run: dict) -> str:
     """A run's data setting by name (the explorer's and the sandbox's): lesson, moved,
-    centred or standardised. `run` has the manifest's x_shift, centred and scaled."""
+    centred or standardised; for another problem than the line, the problem's name. `run`
+    has the manifest's problem, x_shift, centred and scaled."""
+    if run.get("problem", "line") != "line":
+        return run["problem"]
     if run["centred"]:
         return "standardised" if run["scaled"] else "centred"
     return "moved" if run["x_shift"] else "lesson"
