@@ -29,8 +29,10 @@ SCRIPT = ROOT / "scripts" / "build_assets.py"
 # leave room, and catch a regression that doubles a file.
 # The total grew from 24 to 30 MB with the fair races: 26 runs the tuning picks, each with
 # its animation in both schemes (the explorer and the races open them), and ten figures.
+# Classification added 38 runs, most of them two-panel animations in both schemes, and six
+# figures: about 14 MB, measured; the whole set is now about 41 MB.
 BUDGET = {"fit": 450_000, "linked": 250_000, "grid": 650_000, "png": 60_000,
-          "total": 30_000_000}  # fmt: skip
+          "total": 45_000_000}  # fmt: skip
 
 
 def files(out: Path) -> dict[str, bytes]:
@@ -70,7 +72,8 @@ def test_manifest_matches_the_files_on_disk(cold):
     # the manifest lists the figures; it and the sandbox's export are the build's two others
     assert set(on_disk) == set(entries) | {MANIFEST, SANDBOX}
     exported = json.loads(on_disk[SANDBOX])
-    assert exported["runs"].keys() == json.loads(on_disk[MANIFEST])["runs"].keys()
+    runs = json.loads(on_disk[MANIFEST])["runs"]  # the sandbox replays the line's runs, so far
+    assert exported["runs"].keys() == {s for s, r in runs.items() if r["problem"] == "line"}
     for name, entry in entries.items():
         payload = on_disk[name]
         assert entry["bytes"] == len(payload)

@@ -24,7 +24,7 @@ ALLOWED = {
     # MSE and recovered line, the write-ups' "about 8", and the year that names the write-up.
     "92.9", "3.0332", "9.9738", "8", "2019",
     # The years that name the work the fair-races page cites (Polyak; Choi et al.; Schmidt et al.).
-    "1964", "2021",
+    "1964", "2021", "2018",  # and Soudry et al., on the classification page
     # The band every comparison shows (studies.BAND): 10% to 90%, the middle 80%.
     "10-90%", "80%",
     # The Python the project is built with (the README's requirement, not a claim).

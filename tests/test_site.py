@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index.html", "data.html", "loss.html", "gradient-descent.html", "sgd.html",
     "learning-rate.html", "batch-size.html", "sandbox.html", "momentum.html", "adaptive.html",
-    "second-order.html", "fair-races.html", "schedules.html", "conditioning.html", "overview.html",
-    "explorer.html", "notebook.html", "results.html",
+    "second-order.html", "fair-races.html", "schedules.html", "conditioning.html",
+    "classification.html", "overview.html", "explorer.html", "notebook.html", "results.html",
 ]  # fmt: skip
 # (tag, attribute) pairs that make the browser load something, and those that only link.
 LOADS = {("img", "src"), ("script", "src"), ("link", "href"), ("source", "srcset"),

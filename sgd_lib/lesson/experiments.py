@@ -236,6 +236,9 @@ DECAYING = ("step", "inverse", "cosine")
 # 12.0 (2/λ_max at the minimum, stable once near it): lr 10 is a run between them.
 CLASS_LRS = (0.1, 1.0, 10.0)
 CLASS_GD_LRS = (1.0, 10.0)
+# The mini-batch runs' two-panel animations show every other update: at every update, the
+# 21 of them would weigh 10 MB of the site.
+CLASS_FRAMES = 51
 # Every optimizer on the overlapping classes: the first-order methods at lr 1, the adaptive
 # ones at the lesson's 0.1 (their step is in the parameters' own units), the rest at 1.
 CLASS_RACE_LRS = {"sgd": 1.0, "momentum": 1.0, "nesterov": 1.0, "rmsprop": 0.1, "adam": 0.1,
@@ -247,7 +250,7 @@ SEPARABLE_LRS = {"sgd": 4.0, "momentum": 4.0, "nesterov": 4.0, "rmsprop": 0.1, "
                  "newton": 1.0, "cg": 1.0, "lbfgs": 1.0}  # fmt: skip
 CLASSES = (
     *(Experiment(lr, problem="logistic") for lr in CLASS_GD_LRS),
-    *(Experiment(lr, bs, seeds=STUDY_SEEDS, problem="logistic")
+    *(Experiment(lr, bs, seeds=STUDY_SEEDS, frames=CLASS_FRAMES, problem="logistic")
       for lr in CLASS_LRS for bs in BATCH_SIZES),
     *(Experiment(lr, optimizer=name, problem="logistic") for name, lr in CLASS_RACE_LRS.items()
       if not (name == "sgd" and lr in CLASS_GD_LRS)),

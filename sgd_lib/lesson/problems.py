@@ -1,8 +1,8 @@
 """Problems: what `x @ a` means, the loss it is judged by, and the answer that loss has.
 
-The lesson fits a line with the mean squared error; it ends on a pointer: "if this were a
-classification problem, we would want to use cross-entropy loss" (fast.ai's notebook, and
-transcript 002). Each problem is one declaration here: its data, its model, its loss written
+The lesson fits a line with the mean squared error; it ends on a pointer: a classification
+problem would use the cross-entropy loss, which fast.ai's notebook also calls negative log
+likelihood. Each problem is one declaration here: its data, its model, its loss written
 from scratch, the loss's Hessian (for Newton's method), and its answer (the least-squares
 line; for classification the cross-entropy's minimiser, or None where the classes separate
 and no minimiser exists). Training, the studies, the command line and the figures read a

@@ -53,6 +53,11 @@ def run_facts(h: History, data: Data) -> dict:
         "norm": {t: round(norm[t].item(), 3) for t in CHECKPOINTS if t <= T},
         "loss": {t: float(f"{h.loss[t].item():.4g}") for t in CHECKPOINTS if t <= T},
         "final_angle": round(angle[T].item(), 4),
+        # the closest the run came to u, and when; the farthest it was over the last tenth
+        "angle_min": round(angle[1:].min().item(), 4) if T else None,
+        "angle_min_at": int(angle[1:].argmin()) + 1 if T else None,
+        "angle_last_max": round(angle[T - T // 10 :].max().item(), 4),
+        "angle_last_min": float(f"{angle[T - T // 10 :].min().item():.3g}"),
         "final_norm": round(norm[T].item(), 3),
         "loss_slope": {
             t: round(s, 3)

@@ -113,6 +113,7 @@ def draw_jitter(job: Job, theme, title: str) -> list[Encoded]:
 # What each comparison's bands are drawn against.
 BANDS_BY = {"compare-lr": "lr", "compare-examples": "examples", "samplers": "sampler",
             "optimizers-bands": "optimizer", "bands-tuned-16": "optimizer",
+            "classes-compare-lr": "lr",
             "bands-tuned-1": "optimizer"}  # fmt: skip
 
 
@@ -289,7 +290,7 @@ def classes_facts(job: Job) -> dict:
             for t, gap in enumerate(gaps.tolist()[1:8], start=1):
                 out[f"newton_digits_{t}"] = round(-math.log10(gap), 2) if gap > 0 else None
             continue
-        close = ((h.loss.double() - floor) <= 0.01 * floor).nonzero()
+        close = ((h.loss.double() - floor) <= out["close_pct"] / 100 * floor).nonzero()
         # rises of the loss beyond float32's rounding of it (a part in a million)
         rises = (h.loss[1:] > h.loss[:-1] * (1 + 1e-6)).sum().item()
         key = f"gd{e.lr:g}".replace(".", "_")

@@ -130,7 +130,7 @@ def animate_classes(h: History, data: Data, theme: Theme) -> Animation:
         note = space.text(0.5, 0.5, divergence_note(h) if h.diverged else "", color=theme.alarm,
                           transform=space.transAxes, ha="center", va="center", fontsize=15,
                           weight="bold", gid="diverged")  # fmt: skip
-        headline = Headline(theme, CLASSES_SIZE, fontsize=15, fields=[(0.58, 0.02), (0.79, 0.02)])
+        headline = Headline(theme, CLASSES_SIZE, fontsize=15, fields=[(0.56, 0.02), (0.8, 0.02)])
         moving = [curve, cut, trail, head, note] + ([] if batch is None else [batch])
         blitter = Blitter(fig, moving, headline, theme.palette(), schemes(Theme.palette))
 
@@ -153,9 +153,10 @@ def animate_classes(h: History, data: Data, theme: Theme) -> Animation:
 
 def animate_class_thumb(h: History, data: Data, theme: Theme) -> Animation:
     """A small panel of one run on the classes, with no text of its own (the page around it
-    shows the settings, the step and the loss): the probability curve over the points. A
-    frame per step, to THUMB_STEPS at most; no batch rings, as for the line's thumbnails."""
-    steps = list(range(min(h.steps_run, THUMB_STEPS) + 1))
+    shows the settings, the step and the loss): the probability curve over the points. The
+    run's own frames (its `frames`), to THUMB_STEPS at most; no batch rings, as for the
+    line's thumbnails."""
+    steps = frame_steps(min(h.steps_run, THUMB_STEPS), h.experiment.frames)
     with figure(theme, THUMB_SIZE) as fig:
         ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
         ax.set(xlim=X_VIEW, ylim=(-0.15, 1.15), xticks=[], yticks=[])

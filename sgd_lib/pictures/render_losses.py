@@ -100,6 +100,7 @@ def losses_facts(data: Data, outcomes: dict) -> dict:
            "wrong_intercept": loss_study.WRONG[1], "map_steps": MAP_STEPS,
            "lr_low": min(loss_study.TUNE_LRS), "lr_high": max(loss_study.TUNE_LRS),
            "lrs": len(loss_study.TUNE_LRS)}  # fmt: skip
+    out |= {f"slope_{i}": s for i, s in enumerate(loss_study.SLOPES)}  # the grid's slopes
     k = loss_study.starts().tolist().index(list(loss_study.WRONG))
     x, y = data.x.double(), data.y.double()
     p_wrong = torch.sigmoid(x @ torch.tensor(loss_study.WRONG).double())
@@ -184,9 +185,8 @@ def plot_separable(histories: list[History], data: Data, theme: Theme) -> Image.
         ref = np.array([T / 100, T])
         start = histories[0].loss.double()[int(ref[0])].item()
         loss_ax.plot(ref, start * ref[0] / ref, color=theme.muted, lw=1.2, ls=":")
-        loss_ax.text(
-            ref[0], start * 1.6, "slope \N{MINUS SIGN}1 (1/t)", color=theme.muted, fontsize=12
-        )
+        loss_ax.text(ref[1], start * ref[0] / ref[1] / 4, "slope \N{MINUS SIGN}1 (1/t)",
+                     color=theme.muted, fontsize=12, ha="right", va="top")  # fmt: skip
         angle_ax.set_xlabel("update (log scale)")
         handles, labels = loss_ax.get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower left", ncols=2, fontsize=12, columnspacing=1.0,
@@ -202,11 +202,15 @@ def separable_facts(histories: list[History], data: Data) -> dict:
     out = {"margin": rounded(separable_study.margin(data), 6),
            "u_slope": rounded(u[0].item(), 4), "u_intercept": rounded(u[1].item(), 4),
            "boundary": rounded(-u[1].item() / u[0].item(), 4),
-           "steps": max(h.experiment.steps for h in histories)}  # fmt: skip
+           "steps": max(h.experiment.steps for h in histories),
+           **{f"checkpoint_{i}": t for i, t in enumerate(separable_study.CHECKPOINTS)}}  # fmt: skip
     for h in histories:
         name = h.experiment.optimizer
         f = separable_study.run_facts(h, data)
         out |= {f"{name}_angle_{t}": v for t, v in f["angle"].items()}
+        out |= {f"{name}_angle_min": f["angle_min"], f"{name}_angle_min_at": f["angle_min_at"],
+                f"{name}_angle_last_max": f["angle_last_max"],
+                f"{name}_angle_last_min": f["angle_last_min"]}  # fmt: skip
         out |= {f"{name}_norm_{t}": v for t, v in f["norm"].items()}
         out |= {f"{name}_loss_{t}": v for t, v in f["loss"].items()}
         out |= {f"{name}_slope_{t}": v for t, v in f["loss_slope"].items()}
@@ -217,6 +221,12 @@ def separable_facts(histories: list[History], data: Data) -> dict:
     return out
 
 
+def _sigmoid_zero() -> float:
+    """The largest z, to a tenth, at which float32's sigmoid is exactly 0."""
+    z = torch.arange(-800, -1200, -1, dtype=torch.float32) / 10
+    return round(z[torch.sigmoid(z) == 0].max().item(), 1)
+
+
 def classes_facts(data: Data, separable_data: Data) -> dict:
     """The overlapping classes: their minimiser, its loss and accuracy, the Hessian's bounds;
     and the separable classes' count."""
@@ -225,6 +235,7 @@ def classes_facts(data: Data, separable_data: Data) -> dict:
     L, safe = hessian_bounds(data.x)
     p = torch.sigmoid(x @ a)
     H = (x.T * (p * (1 - p))) @ x / len(y)
+    weight = (p * (1 - p)).mean().item()  # the Hessian's weights, on average, at the answer
     top = torch.linalg.eigvalsh(H)[-1].item()
     return {
         "n": len(y),
@@ -238,6 +249,10 @@ def classes_facts(data: Data, separable_data: Data) -> dict:
         "L": rounded(L, 4),
         "safe_lr": rounded(safe, 3),
         "near_lr": rounded(2 / top, 3),  # 2 / λ_max at the minimum: stable once near it
+        "mean_weight": rounded(weight, 3),
+        "close_pct": 1,  # "at the minimum": within this many percent of its loss
+        # float32's sigmoid rounds to exactly 0 below this z (so log(sigmoid(z)) is -inf)
+        "sigmoid_zero": _sigmoid_zero(),
         "a_true_slope": data.spec.a_true[0],
         "a_true_intercept": data.spec.a_true[1],
     }
