@@ -108,10 +108,7 @@
         }
         root.dataset.run = run.slug;
         const live = animation.querySelector(".sgd-anim__live a");
-        if (live) {
-          live.href = live.getAttribute("href").split("?")[0] + "?run=" + encodeURIComponent(run.slug);
-          live.parentElement.hidden = !run.live; // the sandbox replays the line's runs only
-        }
+        if (live) live.href = live.getAttribute("href").split("?")[0] + "?run=" + encodeURIComponent(run.slug);
       }
       status.textContent = "Showing " + run.describe + "." + (note ? " " + note : "");
     }

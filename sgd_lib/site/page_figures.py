@@ -154,10 +154,7 @@ def sandbox_href(slugs: list[str], base: str) -> str:
 
 def live_links(m: Manifest, slugs: list[str], base: str) -> str:
     """"Open live": one link for all the runs when the sandbox can hold them, else one each,
-    named by what tells them apart. None for runs the sandbox cannot replay yet (the
-    sandbox runs the line only, so far)."""
-    if any(m.run(slug)["problem"] != "line" for slug in slugs):
-        return ""
+    named by what tells them apart."""
     if len(slugs) <= SANDBOX_RUNS:
         side = " (side by side, on one clock)" if len(slugs) > 1 else ""
         return (f'<p class="sgd-anim__live"><a href="{sandbox_href(slugs, base)}">Open live in '

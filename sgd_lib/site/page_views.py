@@ -109,7 +109,6 @@ def explorer(m: Manifest, base: str, eager: bool = False) -> str:
             "sched": r["schedule"],
             "data": data_key(r),
             "describe": describe(r),
-            "live": r["problem"] == "line",  # the sandbox replays the line's runs only, so far
             "alt": alt_text(r),
             "loss_alt": f"Loss of {describe(r)} against the update step.",
             "numbers": {
@@ -204,9 +203,8 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
             alt = (f"{describe(r)} at step {last}: {drawn}"
                    + (f", after diverging at update {r['diverged_at']}" if r["diverged"] else "")
                    + ".")  # fmt: skip
-            live = ("" if r["problem"] != "line" else
-                    f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
-                    f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>')  # fmt: skip
+            live = (f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
+                    f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>')
             cells.append(
                 '<li class="sgd-cell"><div class="sgd-anim__media">'
                 + themed_picture(

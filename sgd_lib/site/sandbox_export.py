@@ -1,5 +1,6 @@
 """What the sandbox's JavaScript twin of the lesson reads, exported from the lesson itself:
-each data setting's x and y with its least-squares answer and Hessian eigenvalues, the
+each data setting's x and y with its answer and Hessian eigenvalues (the line's four, and
+the classes of the other problems, each with its model), the
 optimizer and schedule registries' names, defaults and limits, the training loop's
 constants, and every run of the table as the build made it. Nothing is typed twice.
 
@@ -10,8 +11,16 @@ import hashlib
 import json
 import math
 
-from sgd_lib.lesson.experiments import EXPERIMENTS, MAX_SEED, MAX_STEPS, SAMPLERS, DataSpec
+from sgd_lib.lesson.experiments import (
+    EXPERIMENTS,
+    MAX_SEED,
+    MAX_STEPS,
+    SAMPLERS,
+    ClassSpec,
+    DataSpec,
+)
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.problems import problem_of
 
 
 
@@ -26,16 +35,18 @@ def data_key(run: dict) -> str:
     return "moved" if run["x_shift"] else "lesson"
 
 
-def _spec_key(spec: DataSpec) -> str:
+def _spec_key(spec: DataSpec | ClassSpec) -> str:
+    if isinstance(spec, ClassSpec):
+        return problem_of(spec).name
     return data_key({"centred": spec.centred, "scaled": spec.scaled, "x_shift": spec.x_shift})
 
 
 # The data settings of the experiments table, by those names.
-# The sandbox runs the line only, so far: the classes' runs are left out of its export.
-DATA = {_spec_key(e.data): e.data for e in EXPERIMENTS if e.problem == "line"}
+DATA = {_spec_key(e.data): e.data for e in EXPERIMENTS}
 # What the sandbox needs of a run of the table to replay it (manifest RUN_FIELDS).
 RUN_KEYS = ("lr", "batch_size", "steps", "seed", "sampler", "optimizer", "hyper", "schedule",
-            "params", "diverged_at", "picked", "x_shift", "centred", "scaled")  # fmt: skip
+            "params", "diverged_at", "picked", "problem", "x_shift", "centred",
+            "scaled")  # fmt: skip
 
 
 def key(code: str, runs: dict[str, dict]) -> str:
@@ -49,9 +60,8 @@ def key(code: str, runs: dict[str, dict]) -> str:
 def _runs(runs: dict[str, dict]) -> dict[str, dict]:
     out = {}
     for slug, run in sorted(runs.items()):
-        if run["problem"] != "line":
-            continue
-        kept = {k: run[k] for k in RUN_KEYS if k not in ("x_shift", "centred", "scaled")}
+        kept = {k: run[k] for k in RUN_KEYS
+                if k not in ("problem", "x_shift", "centred", "scaled")}  # fmt: skip
         out[slug] = {**kept, "data": data_key(run)}
     return out
 
@@ -85,25 +95,37 @@ def _optimizers() -> list[dict]:
     ]
 
 
-def _data(spec: DataSpec) -> dict:
+def _data(spec: DataSpec | ClassSpec) -> dict:
+    """One data setting: its points, its problem's model and loss's name, its answer (the
+    least-squares line, the cross-entropy's minimiser; None where there is none) and the
+    answer's loss (the floor; 0 where there is no answer), and the Hessian's eigenvalues
+    (the MSE's, the same everywhere; for the cross-entropy, the bound on its largest)."""
     import torch
 
-    from sgd_lib.lesson.data import make_data
-    from sgd_lib.lesson.loss import least_squares, mse
+    from sgd_lib.lesson.problems import make
 
-    data = make_data(spec)
+    problem = problem_of(spec)
+    data = make(spec)
     x, y = data.x.double(), data.y.double()
-    ols = least_squares(data.x, data.y)
-    eig = torch.linalg.eigvalsh((2 / len(y)) * x.T @ x).tolist()
+    answer = problem.fn("answer")(data.x, data.y)
+    if problem.model == "line":
+        hessian = (2 / len(y)) * x.T @ x
+    else:  # p(1 - p) is at most 1/4: the Hessian is never steeper than at p = 1/2
+        hessian = x.T @ x / len(y) / 4
+    eig = torch.linalg.eigvalsh(hessian).tolist()
+    floor = 0.0 if answer is None else problem.fn("loss")(x @ answer, y).item()
     return {
         "n": spec.n,
-        "xShift": spec.x_shift,
-        "centred": spec.centred,
-        "scaled": spec.scaled,
+        "model": problem.model,
+        "loss": problem.loss_short,
+        "xShift": getattr(spec, "x_shift", 0.0),
+        "centred": getattr(spec, "centred", False),
+        "scaled": getattr(spec, "scaled", False),
+        "aTrue": list(spec.a_true),
         "x": data.x[:, 0].tolist(),  # float32 values, exact as float64
         "y": data.y.tolist(),
-        "ols": [round(v, 10) for v in ols.tolist()],
-        "floor": round(mse(x @ ols, y).item(), 12),  # the least-squares MSE
+        "ols": None if answer is None else [round(v, 10) for v in answer.tolist()],
+        "floor": round(floor, 12),  # the answer's loss: the least-squares MSE, for the line
         "lambdaMax": round(eig[1], 12),
         "lambdaMin": round(eig[0], 12),
     }

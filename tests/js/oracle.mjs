@@ -62,6 +62,7 @@ test("the table's float32 runs: the same batches from the same seed, the end wit
     if (want.batches !== null) {
       assert.deepEqual(run.batches, want.batches.slice(0, run.t), `${what}: batches`);
     }
+    if (want.endHolds === false) continue; // held by the replay test, against float64
     assert.equal(run.divergedAt, want.divergedAt, `${what}: diverged at`);
     const end = want.params.at(-1);
     closeTo(run.params.at(-1)[0], end[0], 1e-4, `${what}: final slope`);

@@ -1,6 +1,6 @@
-// The lesson in JavaScript: the twin of sgd_lib/lesson (data, the MSE and its gradient, the
-// batch sampler, every optimizer and schedule, the divergence rule), pure functions with no
-// DOM. Names, defaults and limits come from the JSON the build exports (sandbox.json); the
+// The lesson in JavaScript: the twin of sgd_lib/lesson (data, each problem's loss with its
+// gradient and Hessian, the batch sampler, every optimizer and schedule, the divergence
+// rule), pure functions with no DOM. Names, defaults and limits come from the JSON the build exports (sandbox.json); the
 // tests feed this the Python runs' batches and hold it equal to them, update by update.
 // Arithmetic is in float64; `a` is [slope, intercept], `x` the data's x column (its bias
 // column of ones is implicit), `rows` a batch's indices into it (null: every point).
@@ -25,7 +25,7 @@ export function mse(data, a, rows = null) {
 }
 
 /** The gradient of that MSE: (2/B) Σ (x·a − y) x. */
-export function gradient(data, a, rows = null) {
+function mseGradient(data, a, rows = null) {
   let g0 = 0;
   let g1 = 0;
   eachRow(data.x.length, rows, (i) => {
@@ -38,7 +38,7 @@ export function gradient(data, a, rows = null) {
 }
 
 /** Its Hessian, (2/B) x_bᵀ x_b, the same at every `a`: [[h00, h01], [h10, h11]]. */
-export function hessian(data, rows = null) {
+function mseHessian(data, rows = null) {
   let sxx = 0;
   let sx = 0;
   eachRow(data.x.length, rows, (i) => {
@@ -49,6 +49,68 @@ export function hessian(data, rows = null) {
   const k = 2 / b;
   return [[k * sxx, k * sx], [k * sx, k * b]];
 }
+
+// The cross-entropy of two classes (labels 0 and 1), `x·a` their log-odds: the twin of
+// sgd_lib/lesson/logistic.py. softplus(z) - y z, shifted so that exp never overflows.
+const sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+function softplus(z) {
+  const m = Math.max(z, 0);
+  return m + Math.log(Math.exp(-m) + Math.exp(z - m));
+}
+
+/** The binary cross-entropy of the rows of (x, y), log-odds z = x·a[0] + a[1]. */
+export function crossEntropy(data, a, rows = null) {
+  let sum = 0;
+  eachRow(data.x.length, rows, (i) => {
+    const z = data.x[i] * a[0] + a[1];
+    sum += softplus(z) - data.y[i] * z;
+  });
+  return sum / (rows === null ? data.x.length : rows.length);
+}
+
+function crossEntropyGradient(data, a, rows = null) {
+  let g0 = 0;
+  let g1 = 0;
+  eachRow(data.x.length, rows, (i) => {
+    const r = sigmoid(data.x[i] * a[0] + a[1]) - data.y[i];
+    g0 += r * data.x[i];
+    g1 += r;
+  });
+  const b = rows === null ? data.x.length : rows.length;
+  return [g0 / b, g1 / b];
+}
+
+/** (1/B) Σ p(1 - p) [x, 1]ᵀ[x, 1] at `a`: it changes with `a`. */
+function crossEntropyHessian(data, rows, a) {
+  let h00 = 0;
+  let h01 = 0;
+  let h11 = 0;
+  eachRow(data.x.length, rows, (i) => {
+    const p = sigmoid(data.x[i] * a[0] + a[1]);
+    const w = p * (1 - p);
+    h00 += w * data.x[i] * data.x[i];
+    h01 += w * data.x[i];
+    h11 += w;
+  });
+  const b = rows === null ? data.x.length : rows.length;
+  return [[h00 / b, h01 / b], [h01 / b, h11 / b]];
+}
+
+/** Each model's loss, gradient and Hessian (sgd_lib.lesson.problems): "line", the MSE of
+ * the line; "probability", the cross-entropy of the classes. A data set names its model. */
+export const MODELS = {
+  line: { loss: mse, gradient: mseGradient, hessian: (data, rows) => mseHessian(data, rows) },
+  probability: { loss: crossEntropy, gradient: crossEntropyGradient, hessian: crossEntropyHessian },
+};
+const model = (data) => MODELS[data.model ?? "line"];
+
+/** The data's own loss (the MSE, or the cross-entropy) of `a` on the rows. */
+export const loss = (data, a, rows = null) => model(data).loss(data, a, rows);
+/** Its gradient: what loss.backward() leaves in a.grad. */
+export const gradient = (data, a, rows = null) => model(data).gradient(data, a, rows);
+/** Its Hessian at `a`: [[h00, h01], [h10, h11]]. */
+export const hessian = (data, rows = null, a = null) => model(data).hessian(data, rows, a);
 
 /** The points one update sees, counting the gradients and Hessians asked of them (as
  * training.Batch does: the first gradient is the one autograd made). */
@@ -62,9 +124,9 @@ export function makeBatch(data, rows) {
       this.gradients += 1;
       return gradient(data, a, rows);
     },
-    hessian() {
+    hessian(a) {
       this.hessians += 1;
-      return hessian(data, rows);
+      return hessian(data, rows, a);
     },
   };
 }
@@ -125,7 +187,7 @@ export const UPDATES = {
   newton(a, g, state, lr, batch) {
     // H⁻¹ ∇ by Cramer's rule; det H = 0 (a batch at one x) makes the step infinite: the run
     // has diverged at this update, as in optimizers.newton.
-    const [[h00, h01], [h10, h11]] = batch.hessian();
+    const [[h00, h01], [h10, h11]] = batch.hessian(a);
     const det = h00 * h11 - h01 * h10;
     const step = [h11 * g[0] - h01 * g[1], h00 * g[1] - h10 * g[0]];
     for (const i of [0, 1]) a[i] -= (lr * step[i]) / det;
@@ -143,7 +205,7 @@ export const UPDATES = {
     const gd = dot(g, d);
     // No step once its predicted gain (g·d)²/(2 d·Hd) is below the loss's own rounding (2⁻⁵²
     // of it, in float64): g and Hd are then rounding noise (optimizers.cg).
-    const useful = curvature > 0 && gd ** 2 > 2 * curvature * mse(batch.data, a, batch.rows) * 2 ** -52;
+    const useful = curvature > 0 && gd ** 2 > 2 * curvature * loss(batch.data, a, batch.rows) * 2 ** -52;
     const alpha = -gd / (useful ? curvature : Infinity);
     for (const i of [0, 1]) a[i] += lr * alpha * d[i];
     state.d = d;
@@ -241,7 +303,7 @@ export function* sampleBatches(n, batchSize, sampler, g) {
  * drawing them. */
 export function startRun(data, settings, lesson, batches = null) {
   const a = [...(settings.start ?? lesson.a0)];
-  const initial = mse(data, a);
+  const initial = loss(data, a);
   const run = {
     data,
     settings: { ...settings },
@@ -281,10 +343,10 @@ export function step(run) {
   const rows = run.given ? run.given[t - 1] ?? null : run.rows.next().value;
   const batch = makeBatch(run.data, rows);
   const g = gradient(run.data, run.a, rows); // what loss.backward() leaves in a.grad
-  const batchLoss = mse(run.data, run.a, rows);
+  const batchLoss = loss(run.data, run.a, rows);
   const lrT = SCHEDULES[s.schedule](s.lr, t, s.steps);
   UPDATES[s.optimizer](run.a, g, run.state, lrT, batch, s.hyper);
-  const full = mse(run.data, run.a);
+  const full = loss(run.data, run.a);
   if (!sane(full, run.limit)) {
     run.divergedAt = t;
     run.a = [...run.params.at(-1)]; // a diverged run stops before the update that left
@@ -307,5 +369,6 @@ export function train(data, settings, lesson, batches = null) {
   return run;
 }
 
-/** The distance of `a` from the least-squares answer `ols`. */
-export const distance = (a, ols) => Math.hypot(a[0] - ols[0], a[1] - ols[1]);
+/** The distance of `a` from the answer `ols` (the least-squares line, the cross-entropy's
+ * minimiser); null where there is none (separable classes). */
+export const distance = (a, ols) => (ols ? Math.hypot(a[0] - ols[0], a[1] - ols[1]) : null);

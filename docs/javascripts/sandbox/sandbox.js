@@ -2,7 +2,7 @@
 // The state lives in `settings` (and the address); every run is the lesson's loop in
 // lesson.js; nothing from the address is ever inserted as markup (textContent only).
 
-import { distance, redraw, startRun, step } from "./lesson.js";
+import { distance, loss, redraw, startRun, step } from "./lesson.js";
 import { fromRun, parse, serialize } from "./state.js";
 import { drawFit, drawLoss, drawMap, mapBackdrop, quadratic } from "./views.js";
 
@@ -52,7 +52,8 @@ function newRun(s) {
 function box() {
   // a square-ish window around the start and the answer (equal units show the true shape)
   const d = data();
-  const points = [settings.start, d.ols, exported.lesson.a0];
+  // (separable classes have no answer: the true line's direction stands in for it)
+  const points = [settings.start, d.ols ?? d.aTrue, exported.lesson.a0];
   const lo = [0, 1].map((k) => Math.min(...points.map((p) => p[k])));
   const hi = [0, 1].map((k) => Math.max(...points.map((p) => p[k])));
   const span = Math.max(hi[0] - lo[0], hi[1] - lo[1], 2) * 0.65;
@@ -135,9 +136,20 @@ function buildHyper() {
   }
 }
 
-/** The largest stable learning rate of the chosen method on this data, where one is known. */
+/** The data's loss over the plane, for the contours: the MSE's sums (fast), or the
+ * cross-entropy itself. */
+function surface(d, rows = null) {
+  return d.model === "line" ? quadratic(d, rows) : (a0, a1) => loss(d, [a0, a1], rows);
+}
+
+/** The largest stable learning rate of the chosen method on this data, where one is known
+ * (for the classes: the rate safe from anywhere, 2/L with L the Hessian's bound). */
 function limit() {
   const d = data();
+  if (d.model === "probability") {
+    // the cross-entropy's Hessian is never steeper than its bound L: 2/L is safe from anywhere
+    return settings.optimizer === "sgd" ? { lr: 2 / d.lambdaMax, words: "2/L, safe from anywhere" } : null;
+  }
   if (settings.optimizer === "sgd") return { lr: 2 / d.lambdaMax, words: "2/λ_max" };
   if (settings.optimizer === "momentum") {
     const m = settings.hyper.momentum;
@@ -235,22 +247,23 @@ function render() {
   const b = box();
   const map = $("map");
   if (!backdrop || backdrop.scheme !== scheme() || backdrop.width !== map.clientWidth) {
-    backdrop = { image: mapBackdrop(map, b, quadratic(d), c), scheme: scheme(), width: map.clientWidth };
+    backdrop = { image: mapBackdrop(map, b, surface(d), c), scheme: scheme(), width: map.clientWidth };
   }
   const runs = [
     ...pinned.filter((p) => p.settings.data === settings.data).map((p) => ({ ...p.run, colour: p.colour, upto: p.run.t })),
     { params: live.params, loss: live.loss, colour: c.fit, upto: live.t },
   ];
   const rows = live.batches.at(-1) ?? null;
-  const bowl = $("bowl").checked && live.t > 0 && rows ? quadratic(d, rows) : null;
+  const bowl = $("bowl").checked && live.t > 0 && rows ? surface(d, rows) : null;
   mapScales = drawMap(map, { box: b, colours: c, backdrop: backdrop.image, bowl, runs, ols: d.ols, start: settings.start });
   drawFit($("fit"), { data: d, colours: c, a: live.a, colour: c.fit, rows: live.t > 0 ? rows : null });
-  drawLoss($("loss"), { colours: c, runs: [...pinned.map((p) => ({ ...p.run, colour: p.colour, upto: p.run.t })), { loss: live.loss, upto: live.t, colour: c.fit }], floor: d.floor, steps: Math.max(settings.steps, ...pinned.map((p) => p.settings.steps)) });
+  drawLoss($("loss"), { colours: c, runs: [...pinned.filter((p) => exported.data[p.settings.data].model === d.model).map((p) => ({ ...p.run, colour: p.colour, upto: p.run.t })), { loss: live.loss, upto: live.t, colour: c.fit }], floor: d.floor, steps: Math.max(settings.steps, ...pinned.map((p) => p.settings.steps)), name: d.loss, answer: d.model === "line" ? "least squares" : "minimum" });
   $("update").value = String(live.t);
   $("loss-out").value = fmt(live.loss.at(-1));
   $("slope").value = fmt(live.a[0]);
   $("intercept").value = fmt(live.a[1]);
-  $("distance").value = fmt(distance(live.a, d.ols));
+  const far = distance(live.a, d.ols);
+  $("distance").value = far === null ? "none: no answer" : fmt(far);
   $("gradients").value = String(live.gradients.at(-1));
   $("status").value = live.divergedAt !== null ? `diverged at update ${live.divergedAt}` : live.t >= settings.steps ? "finished" : playing ? "playing" : "paused";
   $("legend").replaceChildren(...legend(c));
@@ -287,8 +300,11 @@ function legend(c) {
     const end = p.run.divergedAt !== null ? `diverged at ${p.run.divergedAt}` : `loss ${fmt(p.run.loss.at(-1))}`;
     // Another data setting's loss is another bowl: its path is not drawn on this one's map.
     // Its loss curve is drawn, against the same floor (moving or scaling x leaves the
-    // least-squares residuals as they were).
-    const where = p.settings.data === settings.data ? "" : `; on the ${p.settings.data} data's map, not this one`;
+    // least-squares residuals as they were), unless it is another problem's loss.
+    const other = exported.data[p.settings.data].model !== data().model;
+    const where = p.settings.data === settings.data ? ""
+      : other ? `; another problem (${p.settings.data}): its path and loss are not drawn here`
+        : `; on the ${p.settings.data} data's map, not this one`;
     out.push(item(p.colour, `pinned ${k + 1}: ${describe(p.settings)}; ${end}${where}`, unpin));
   });
   return out;

@@ -163,9 +163,9 @@ export function drawMap(canvas, { box, colours, backdrop, bowl, runs, ols, start
     ctx.arc(s.px(a0), s.py(a1), 4.5, 0, 2 * Math.PI);
     ctx.fill();
   }
-  // the least-squares answer (a star) and the start (a ring)
+  // the answer (a star; none for separable classes) and the start (a ring)
   ctx.fillStyle = colours.fg;
-  star(ctx, s.px(ols[0]), s.py(ols[1]), 8);
+  if (ols) star(ctx, s.px(ols[0]), s.py(ols[1]), 8);
   ctx.strokeStyle = colours.fg;
   ctx.lineWidth = 1.5;
   ctx.beginPath();
@@ -210,7 +210,50 @@ function star(ctx, x, y, r) {
 
 // ---- the line over the points -------------------------------------------------------------
 
+/** The classes at 0 and 1 (class 1 dots, class 0 squares) and the probability curve
+ * p(x) = sigmoid(a[0] x + a[1]); `rows` ringed. */
+function drawClasses(canvas, { data, colours, a, colour, rows }) {
+  const { ctx, w, h } = fit(canvas);
+  ctx.clearRect(0, 0, w, h);
+  const xs = data.x;
+  const xr = [Math.min(...xs), Math.max(...xs)];
+  const padX = (xr[1] - xr[0]) * 0.05;
+  const box = [[xr[0] - padX, xr[1] + padX], [-0.12, 1.12]];
+  const s = scales(w, h, ...box);
+  for (let i = 0; i < xs.length; i++) {
+    const [px, py] = [s.px(xs[i]), s.py(data.y[i])];
+    ctx.fillStyle = data.y[i] === 1 ? colours.data : colours.truth;
+    ctx.beginPath();
+    if (data.y[i] === 1) ctx.arc(px, py, 2.5, 0, 2 * Math.PI);
+    else ctx.rect(px - 2.5, py - 2.5, 5, 5);
+    ctx.fill();
+  }
+  if (rows) {
+    ctx.strokeStyle = colours.batch;
+    ctx.lineWidth = 2;
+    for (const i of rows) {
+      ctx.beginPath();
+      ctx.arc(s.px(xs[i]), s.py(data.y[i]), 5.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  }
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 2.5;
+  ctx.beginPath();
+  for (let k = 0; k <= 120; k++) {
+    const x = box[0][0] + ((box[0][1] - box[0][0]) * k) / 120;
+    const z = Math.max(-60, Math.min(60, a[0] * x + a[1]));
+    const y = s.py(1 / (1 + Math.exp(-z)));
+    if (k === 0) ctx.moveTo(s.px(x), y);
+    else ctx.lineTo(s.px(x), y);
+  }
+  ctx.stroke();
+  axes(ctx, w, h, colours, "x", "y, p(x)");
+  ticks(ctx, s, ...box, colours);
+}
+
 export function drawFit(canvas, { data, colours, a, colour, rows }) {
+  if (data.model === "probability") return drawClasses(canvas, { data, colours, a, colour, rows });
   const { ctx, w, h } = fit(canvas);
   ctx.clearRect(0, 0, w, h);
   const xs = data.x;
@@ -257,14 +300,20 @@ export function drawFit(canvas, { data, colours, a, colour, rows }) {
 
 // ---- the loss against updates, on a log scale ------------------------------------------------
 
-export function drawLoss(canvas, { colours, runs, floor, steps }) {
+export function drawLoss(canvas, { colours, runs, floor, steps, name = "MSE", answer = "least squares" }) {
   const { ctx, w, h } = fit(canvas);
   ctx.clearRect(0, 0, w, h);
-  let lo = floor * 0.9;
-  let hi = floor * 10;
+  // No answer (separable classes): no floor line, and the scale from the runs' own losses.
+  const hasFloor = floor > 0;
+  let lo = hasFloor ? floor * 0.9 : Infinity;
+  let hi = hasFloor ? floor * 10 : 0;
   for (const { loss, upto } of runs) {
-    for (let t = 0; t <= upto; t++) hi = Math.max(hi, loss[t]);
+    for (let t = 0; t <= upto; t++) {
+      hi = Math.max(hi, loss[t]);
+      if (!hasFloor && loss[t] > 0) lo = Math.min(lo, loss[t] * 0.9);
+    }
   }
+  if (!Number.isFinite(lo)) lo = hi / 10;
   lo = Math.log10(lo);
   hi = Math.log10(hi * 1.2);
   const box = [[0, Math.max(steps, 1)], [lo, hi]];
@@ -273,14 +322,16 @@ export function drawLoss(canvas, { colours, runs, floor, steps }) {
   ctx.beginPath();
   ctx.rect(PAD.left, PAD.top, w - PAD.left - PAD.right, h - PAD.top - PAD.bottom);
   ctx.clip();
-  ctx.strokeStyle = colours.muted;
-  ctx.setLineDash([5, 4]);
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
-  ctx.moveTo(s.px(0), s.py(Math.log10(floor)));
-  ctx.lineTo(s.px(box[0][1]), s.py(Math.log10(floor)));
-  ctx.stroke();
-  ctx.setLineDash([]);
+  if (hasFloor) {
+    ctx.strokeStyle = colours.muted;
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(s.px(0), s.py(Math.log10(floor)));
+    ctx.lineTo(s.px(box[0][1]), s.py(Math.log10(floor)));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
   for (const { loss, upto, colour } of runs) {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2;
@@ -293,14 +344,16 @@ export function drawLoss(canvas, { colours, runs, floor, steps }) {
     ctx.stroke();
   }
   ctx.restore();
-  axes(ctx, w, h, colours, "update", "full-data MSE (log scale)");
+  axes(ctx, w, h, colours, "update", `full-data ${name} (log scale)`);
   ctx.fillStyle = colours.fg;
   ctx.font = FONT;
   ctx.textAlign = "right";
   for (let e = Math.ceil(lo); e <= hi; e++) ctx.fillText(`1e${e}`, PAD.left - 4, s.py(e) + 4);
   ctx.textAlign = "center";
   for (const t of [0, Math.round(steps / 2), steps]) ctx.fillText(String(t), s.px(t), s.py(lo) + 15);
-  ctx.textAlign = "left";
-  ctx.fillStyle = colours.muted;
-  ctx.fillText("least squares", s.px(0) + 4, s.py(Math.log10(floor)) - 5);
+  if (hasFloor) {
+    ctx.textAlign = "left";
+    ctx.fillStyle = colours.muted;
+    ctx.fillText(answer, s.px(0) + 4, s.py(Math.log10(floor)) - 5);
+  }
 }
