@@ -123,8 +123,8 @@ def animate_classes(h: History, data: Data, theme: Theme) -> Animation:
         (cut,) = fit.plot([], [], color=theme.fit, lw=1.5, ls=":", antialiased=False,
                           label="p = 1/2", zorder=3)  # fmt: skip
         batch = mark_batches(fit, h, theme, s=45)
-        fit.legend(loc="upper left", ncols=3, fontsize=11, borderpad=0.1, columnspacing=0.8,
-                   handlelength=1.4)  # fmt: skip
+        fit.legend(loc="upper left", ncols=3, fontsize=12, borderpad=0.1, columnspacing=0.7,
+                   handlelength=1.3)  # fmt: skip
         (trail,) = space.plot([], [], color=theme.fit, lw=2.5, zorder=4)
         (head,) = space.plot([], [], marker="o", ms=8, color=theme.fit, ls="none", zorder=6)
         note = space.text(0.5, 0.5, divergence_note(h) if h.diverged else "", color=theme.alarm,

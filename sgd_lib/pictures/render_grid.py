@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from sgd_lib.lesson.data import Data
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import DPI, Headline, figure
@@ -75,16 +76,33 @@ class _Panel:
         return [a for a in (self.batch, self.line, self.note, self.away) if a is not None]
 
 
+def is_classes(h: History) -> bool:
+    """Whether the run fits a probability to two classes (not a line)."""
+    return PROBLEMS[h.experiment.problem].model == "probability"
+
+
 def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = True) -> _Panel:
-    """The still parts of a small fit plot, and its moving parts at step 0."""
-    xv = x_view(data)
-    ax.set(xlim=xv, ylim=y_view(data), xticklabels=[], yticklabels=[])
-    ax.tick_params(length=0)
-    ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=8, color=theme.data, label="data",
-               zorder=2)  # fmt: skip
-    ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1.2, ls="--", label="true line")
-    (line,) = ax.plot(xv, line_y(h.params[0], xv), color=theme.fit, label="fit", zorder=4,
-                      lw=2, antialiased=False, gid="fit")  # fmt: skip
+    """The still parts of a small fit plot, and its moving parts at step 0: the line over
+    the points, or over the classes the probability curve."""
+    if is_classes(h):
+        from sgd_lib.pictures.render_classes import CURVE_X, X_VIEW, draw_classes, probability
+
+        ax.set(xlim=X_VIEW, ylim=(-0.15, 1.15), xticklabels=[], yticklabels=[])
+        ax.tick_params(length=0)
+        draw_classes(ax, data, theme, s=8)
+        for drawn in ax.get_lines():  # the grid's one legend has room for five entries
+            drawn.set_label("_true")  # the dashed true p(x): the page's other figures say so
+        (line,) = ax.plot(CURVE_X, probability(h.params[0]), color=theme.fit, label="p(x)",
+                          zorder=4, lw=2, antialiased=False, gid="fit")  # fmt: skip
+    else:
+        xv = x_view(data)
+        ax.set(xlim=xv, ylim=y_view(data), xticklabels=[], yticklabels=[])
+        ax.tick_params(length=0)
+        ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=8, color=theme.data, label="data",
+                   zorder=2)  # fmt: skip
+        ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1.2, ls="--", label="true line")
+        (line,) = ax.plot(xv, line_y(h.params[0], xv), color=theme.fit, label="fit", zorder=4,
+                          lw=2, antialiased=False, gid="fit")  # fmt: skip
     batch = mark_batches(ax, h, theme, s=24) if rings else None
     note = ax.text(0.5, 0.22, f"diverged at\nstep {h.diverged_at}", color=theme.alarm,
                    transform=ax.transAxes, ha="center", va="center", fontsize=TEXT_PT,
@@ -142,10 +160,15 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
                 texts: list[str] = []
                 for p in panels:
                     t = min(shared, p.h.steps_run)  # a run that has ended holds its end
-                    blitter.snap(p.line, line_xy(p.h.params[t], xv))
+                    if is_classes(p.h):
+                        from sgd_lib.pictures.render_classes import probability
+
+                        p.line.set_ydata(probability(p.h.params[t]))
+                    else:
+                        blitter.snap(p.line, line_xy(p.h.params[t], xv))
+                        pin_off_view(p.away, p.h.params[t], view, short=True, xv=xv)
                     if p.batch is not None:  # no rings once a run has ended: no update made it
                         p.batch.set_offsets(batch_xy(p.h, data, t) if t == shared else NO_POINTS)
-                    pin_off_view(p.away, p.h.params[t], view, short=True, xv=xv)
                     p.note.set_visible(p.h.diverged and t == p.h.steps_run)
                     step, mse = readout(p.h, t)
                     texts += [f"{step} (end)" if t < shared else step, mse]

@@ -1,14 +1,17 @@
-"""The optimizers' race: their paths over one loss surface in lockstep, each beside its line."""
+"""The optimizers' race: their paths over one loss surface in lockstep, each beside its fit
+(the line over the points, or the probability curve over the classes)."""
 
 import numpy as np
 import torch
 
 from sgd_lib.lesson.data import Data
-from sgd_lib.lesson.loss import least_squares, mse_surface
+from sgd_lib.lesson.loss import mse_surface
 from sgd_lib.lesson.optimizers import OPTIMIZERS
+from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.render_classes import CURVE_X, X_VIEW, draw_classes, probability, surface
 from sgd_lib.pictures.render_fit import (
     durations,
     line_xy,
@@ -42,11 +45,19 @@ def race_palette(theme: Theme, colors: list[str]) -> list[tuple[int, int, int]]:
     return [_rgb(c) for c in plain] + [tuple((a + b) // 2 for a, b in zip(fg, bg, strict=True))]
 
 
+def answer(histories: list[History], data: Data) -> np.ndarray | None:
+    """The runs' problem's answer (the least-squares line, the cross-entropy's minimiser), or
+    None where there is none."""
+    best = PROBLEMS[histories[0].experiment.problem].fn("answer")(data.x, data.y)
+    return None if best is None else best.numpy()
+
+
 def path_view(histories: list[History], data: Data, aspect: float):
     """Slope and intercept limits holding every path, the start and the optimum, padded, with
     equal units on both axes (`aspect`: the panel's width over its height, in pixels)."""
-    ols = least_squares(data.x, data.y).numpy()
-    points = np.vstack([np.asarray(A0)[None], ols[None]] + [h.params.numpy() for h in histories])
+    ols = answer(histories, data)
+    known = [np.asarray(A0)[None]] + ([] if ols is None else [ols[None]])
+    points = np.vstack(known + [h.params.numpy() for h in histories])
     (s0, b0), (s1, b1) = points.min(axis=0), points.max(axis=0)
     pad = 0.08 * max(s1 - s0, b1 - b0) + 0.3
     s0, s1, b0, b1 = s0 - pad, s1 + pad, b0 - pad, b1 + pad
@@ -60,16 +71,24 @@ def path_view(histories: list[History], data: Data, aspect: float):
     return (s0, s1), (b0, b1)
 
 
-def draw_contours(ax, data: Data, theme: Theme, view) -> None:
-    """The MSE's contours over `view`, the optimum starred and the start circled."""
+def draw_contours(ax, data: Data, theme: Theme, view, problem: str = "line") -> None:
+    """The loss's contours over `view` (the MSE's, or the problem's), the optimum starred
+    (if there is one) and the start circled."""
     (s0, s1), (b0, b1) = view
     slopes, intercepts = torch.linspace(s0, s1, 200), torch.linspace(b0, b1, 200)
-    z = mse_surface(data.x, data.y, slopes.double(), intercepts.double()).numpy()
-    levels = z.min() + np.geomspace(0.02, z.max() - z.min(), 16)
+    p = PROBLEMS[problem]
+    if p.model == "line":
+        z = mse_surface(data.x, data.y, slopes.double(), intercepts.double()).numpy()
+        low = 0.02
+    else:
+        z = surface(p.fn("loss"), data.x, data.y, slopes.double(), intercepts.double())
+        low = 1e-3
+    levels = z.min() + np.geomspace(low, z.max() - z.min(), 16)
     ax.contour(slopes.numpy(), intercepts.numpy(), z, levels=levels, colors=theme.muted,
                linewidths=0.7, alpha=0.6)  # fmt: skip
-    ols = least_squares(data.x, data.y).tolist()
-    ax.plot(*ols, marker="*", ms=14, color=theme.fg, ls="none", zorder=5)
+    best = p.fn("answer")(data.x, data.y)
+    if best is not None:
+        ax.plot(*best.tolist(), marker="*", ms=14, color=theme.fg, ls="none", zorder=5)
     ax.plot(*A0, marker="o", ms=7, color=theme.fg, ls="none", zorder=5)
     ax.set(xlim=(s0, s1), ylim=(b0, b1), xlabel="slope", ylabel="intercept")
 
@@ -88,13 +107,14 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
     def box(left, top, width, height):  # pixels from the top left -> a figure's fractions
         return left / W, 1 - (top + height) / H, width / W, height / H
 
-    xv, yv = x_view(data), y_view(data)
+    classes = PROBLEMS[e.problem].model == "probability"
+    xv, yv = (X_VIEW, (-0.15, 1.15)) if classes else (x_view(data), y_view(data))
     with figure(theme, RACE_SIZE) as fig:
         fig.text(8 / W, 1 - 8 / H, title, va="top", ha="left", weight="bold",
                  fontsize=TEXT_PT + 1)  # fmt: skip
         space = fig.add_axes(box(*MAP))
         view = path_view(histories, data, aspect=MAP[2] / MAP[3])
-        draw_contours(space, data, theme, view)
+        draw_contours(space, data, theme, view, e.problem)
         space.tick_params(labelsize=TEXT_PT)
         space.xaxis.label.set_size(TEXT_PT + 1)
         space.yaxis.label.set_size(TEXT_PT + 1)
@@ -112,22 +132,31 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
             ax = fig.add_axes(box(left, top + 24, CELL[0] - 12, CELL[1] - 68))
             ax.set(xlim=xv, ylim=yv, xticks=[], yticks=[])
             # The learning rates differ between methods: each panel says its own.
-            ax.text(0.05, 0.95, f"lr {h.experiment.lr:.3g}", transform=ax.transAxes, ha="left",
-                    va="top", color=theme.muted, fontsize=TEXT_PT)  # fmt: skip
-            ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data, zorder=2)
-            ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
-            (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2, antialiased=False,
-                              zorder=4)  # fmt: skip
+            # (over the classes, between them: their points are at the top and the bottom)
+            ax.text(0.05, 0.6 if classes else 0.95, f"lr {h.experiment.lr:.3g}",
+                    transform=ax.transAxes, ha="left", va="center" if classes else "top",
+                    color=theme.muted, fontsize=TEXT_PT)  # fmt: skip
+            if classes:
+                draw_classes(ax, data, theme, s=4)
+                (line,) = ax.plot(CURVE_X, probability(h.params[0]), color=color, lw=2,
+                                  antialiased=False, zorder=4)  # fmt: skip
+            else:
+                ax.scatter(data.x[:, 0].tolist(), data.y.tolist(), s=4, color=theme.data,
+                           zorder=2)  # fmt: skip
+                ax.plot(xv, true_line(data, xv), color=theme.truth, lw=1, ls="--")
+                (line,) = ax.plot(xv, line_y(h.params[0], xv), color=color, lw=2,
+                                  antialiased=False, zorder=4)  # fmt: skip
             lines.append(line)
             fields.append((left / W, (top + CELL[1] - 40) / H))
         headline = Headline(theme, RACE_SIZE, fontsize=TEXT_PT + 1, fields=fields)
         # The blitter draws the moving parts in this order: the widest paths first, beneath;
         # of the same width, the first methods last, so that gradient descent's crawl is
         # never hidden under another path; the star over them all.
-        (star,) = space.plot(*least_squares(data.x, data.y).tolist(), marker="*", ms=14,
-                             color=theme.fg, ls="none")  # fmt: skip
+        best = answer(histories, data)
+        stars = [] if best is None else space.plot(*best.tolist(), marker="*", ms=14,
+                                                   color=theme.fg, ls="none")  # fmt: skip
         order = sorted(range(len(histories)), key=lambda i: (-path_style(names[i])["lw"], -i))
-        moving = [*(trails[i] for i in order), *(heads[i] for i in order), star, *lines]
+        moving = [*(trails[i] for i in order), *(heads[i] for i in order), *stars, *lines]
         blitter = Blitter(fig, moving, headline, race_palette(theme, colors),
                           schemes(lambda t: race_palette(t, t.method_colors(names))))  # fmt: skip
         paths = [h.params.numpy() for h in histories]
@@ -140,7 +169,10 @@ def animate_race(histories: list[History], data: Data, theme: Theme, title: str,
                     t = min(shared, h.steps_run)
                     trail.set_data(path[: t + 1, 0], path[: t + 1, 1])
                     head.set_data(path[t : t + 1, 0], path[t : t + 1, 1])
-                    blitter.snap(line, line_xy(h.params[t], xv))
+                    if classes:
+                        line.set_ydata(probability(h.params[t]))
+                    else:
+                        blitter.snap(line, line_xy(h.params[t], xv))
                     texts.append(readout(h, t)[1])  # a run that has ended holds its end
                 yield tuple(texts)
 

@@ -211,10 +211,14 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
         f"points, all showing the same update at the same moment. {endings}."
     )
     if any(r["optimizer"] != "sgd" for r in runs):  # the optimizers' race: a map, then fits
+        classes = runs[0]["problem"] != "line"
+        star = "the cross-entropy's minimum" if classes else "the least-squares star"
+        fit = ("its probability curve over the two classes" if classes
+               else "its line over the orange points")  # fmt: skip
         alt = (
             f"Animation: above, a contour map of the loss over slope and intercept with "
-            f"the paths of {len(runs)} optimizers from the start to the least-squares star; "
-            f"below, a small panel per optimizer with its line over the orange points; "
+            f"the paths of {len(runs)} optimizers from the start to {star}; "
+            f"below, a small panel per optimizer with {fit}; "
             f"all at the same update at every moment. {endings}."
         )
         # How render_race draws the map, where paths run along each other.

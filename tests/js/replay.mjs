@@ -30,6 +30,9 @@ test("every run of the table replays to the build's end", (t) => {
     if (!sensitiveRun) assert.equal(run.divergedAt, build.diverged_at, `${slug}: diverged at`);
     else if (f64.divergenceHolds) assert.equal(run.divergedAt, f64.divergedAt, `${slug}: diverged at`);
     if (sensitiveRun) sensitive.push(slug);
+    // A run that float32 decides and that diverges: its last steps before the blow-up grow
+    // without bound (Newton on separable classes), so its end is no measure; its update is.
+    if (sensitiveRun && f64.divergedAt !== null) continue;
     for (const k of [0, 1]) {
       const got = run.params.at(-1)[k];
       assert.ok(Math.abs(got - want[k]) <= tol * Math.max(1, Math.abs(want[k])),
