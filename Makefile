@@ -27,7 +27,7 @@ test: venv
 # training, the data, the experiments table), the command line's contract and the
 # JavaScript core. `make test` runs all of it and everything else.
 CHECK_TESTS := tests/test_optimizers.py tests/test_train.py tests/test_data.py \
-	tests/test_experiments.py tests/test_cli.py tests/test_problems.py
+	tests/test_experiments.py tests/test_cli.py tests/test_problems.py tests/test_problem_training.py
 
 # The two halves run side by side, one on each core.
 check: lint
