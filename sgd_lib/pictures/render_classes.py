@@ -11,6 +11,7 @@ from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import Headline, figure
+from sgd_lib.pictures.class_parts import CURVE_X, draw_classes, probability
 from sgd_lib.pictures.render_fit import (
     X_VIEW,
     batch_xy,
@@ -25,7 +26,6 @@ from sgd_lib.pictures.render_grid import TEXT_PT, THUMB_SIZE, THUMB_STEPS
 from sgd_lib.pictures.theme import Theme, schemes
 
 CLASSES_SIZE = (640, 560)  # as the linked view: a phone shows it whole
-CURVE_X = np.linspace(*X_VIEW, 121)  # where p(x) is drawn
 Y_VIEW = (-0.12, 1.62)  # the classes at 0 and 1, room above for the legend
 
 
@@ -70,28 +70,10 @@ def contours(ax: Axes, loss, data: Data, theme: Theme, limits, answer, levels=14
     ax.set(xlim=(s0, s1), ylim=(b0, b1), xlabel="slope", ylabel="intercept")
 
 
-def probability(a: torch.Tensor) -> np.ndarray:
-    slope, intercept = a.tolist()
-    return 1 / (1 + np.exp(-np.clip(slope * CURVE_X + intercept, -60, 60)))
-
-
 def threshold_x(a: torch.Tensor) -> float | None:
     """Where p = 1/2: x = -intercept / slope; None with no slope (p is the same everywhere)."""
     slope, intercept = a.tolist()
     return None if slope == 0 else -intercept / slope
-
-
-def draw_classes(ax: Axes, data: Data, theme: Theme, s: float = 22) -> None:
-    """The points at 0 and 1: class 1 filled circles, class 0 squares, each its colour."""
-    x, y = data.x[:, 0].numpy(), data.y.numpy()
-    ones = y == 1
-    ax.scatter(x[ones], y[ones], s=s, color=theme.data, label="class 1", zorder=2)
-    ax.scatter(x[~ones], y[~ones], s=s, marker="s", color=theme.truth, label="class 0", zorder=2)
-    slope, intercept = data.spec.a_true
-    true_p = 1 / (1 + np.exp(-(slope * CURVE_X + intercept)))
-    if data.spec.separable:  # the labels are the true decision: a step at its threshold
-        true_p = (slope * CURVE_X + intercept > 0).astype(float)
-    ax.plot(CURVE_X, true_p, color=theme.truth, lw=1.2, ls="--", label="true p(x)", zorder=1)
 
 
 def animate_classes(h: History, data: Data, theme: Theme) -> Animation:

@@ -13,6 +13,7 @@ from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import DPI, Headline, figure
+from sgd_lib.pictures.class_parts import CURVE_X, X_VIEW, draw_classes, probability
 from sgd_lib.pictures.render_fit import (
     NO_POINTS,
     batch_xy,
@@ -85,8 +86,6 @@ def _draw_panel(ax: Axes, h: History, data: Data, theme: Theme, rings: bool = Tr
     """The still parts of a small fit plot, and its moving parts at step 0: the line over
     the points, or over the classes the probability curve."""
     if is_classes(h):
-        from sgd_lib.pictures.render_classes import CURVE_X, X_VIEW, draw_classes, probability
-
         ax.set(xlim=X_VIEW, ylim=(-0.15, 1.15), xticklabels=[], yticklabels=[])
         ax.tick_params(length=0)
         draw_classes(ax, data, theme, s=8)
@@ -161,8 +160,6 @@ def animate_grid(histories: list[History], data: Data, theme: Theme, title: str,
                 for p in panels:
                     t = min(shared, p.h.steps_run)  # a run that has ended holds its end
                     if is_classes(p.h):
-                        from sgd_lib.pictures.render_classes import probability
-
                         p.line.set_ydata(probability(p.h.params[t]))
                     else:
                         blitter.snap(p.line, line_xy(p.h.params[t], xv))

@@ -11,7 +11,8 @@ from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.training import A0, History
 from sgd_lib.pictures.animate import Animation, Blitter
 from sgd_lib.pictures.canvas import Headline, figure
-from sgd_lib.pictures.render_classes import CURVE_X, X_VIEW, draw_classes, probability, surface
+from sgd_lib.pictures.class_parts import CURVE_X, X_VIEW, draw_classes, probability
+from sgd_lib.pictures.render_classes import surface
 from sgd_lib.pictures.render_fit import (
     durations,
     line_xy,
