@@ -198,3 +198,14 @@ def test_bad_problem_options_are_one_line_and_status_2(capsys, argv, says):
     status, out, err = run_main(capsys, "train", "--lr", "0.1", *argv)
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_overlapping_classes_that_happen_to_separate_say_there_is_no_answer():
+    from sgd_lib.lesson.logistic import separable
+    from sgd_lib.lesson.problems import NO_ANSWER
+
+    spec = ClassSpec(a_true=(100.0, 0.0))  # labels all but decided by x: this draw separates
+    data = make(spec)
+    assert separable(data.x, data.y)
+    record = summary(train(data, Experiment(0.5, steps=5, problem="logistic", data=spec)), data)
+    assert record["answer"] is None and record["answer_is"] == NO_ANSWER

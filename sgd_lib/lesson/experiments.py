@@ -71,13 +71,14 @@ class Experiment:
     problem: str = "line"
 
     def __post_init__(self):
-        where = repr(self)
         p = PROBLEMS.get(self.problem) if isinstance(self.problem, str) else None
         if p is None:
-            raise SettingError("problem", self.problem, f"one of {', '.join(PROBLEMS)}", where)
+            raise SettingError("problem", self.problem, f"one of {', '.join(PROBLEMS)}",
+                               repr(self))  # fmt: skip
         if self.data is None:
             object.__setattr__(self, "data", p.spec)
-        elif not p.fits(self.data):
+        where = repr(self)  # with the data filled in
+        if not p.fits(self.data):
             raise SettingError("data", self.data, f"data the problem {p.name} runs on, like "
                                f"{p.spec!r}", where)  # fmt: skip
         if not is_finite(self.lr) or self.lr <= 0:

@@ -25,8 +25,10 @@ _LOSS, _LOGISTIC = "sgd_lib.lesson.loss", "sgd_lib.lesson.logistic"
 class Problem:
     """One problem. Its functions, each "module:function":
 
-    data(spec) -> Data; loss(z, y) -> the mean over the last axis of each point's loss, where
-    z = x @ a (a 0-d tensor for one run, (S,) for S seeds' rows at once); hessian(x, y, a) ->
+    data(spec) -> Data; loss(z, y) -> the mean of each point's loss, z = x @ a: a 0-d tensor
+    for one run's (n,) (the line's `mse` is the lesson's, which means over everything; the
+    classes' losses also take S seeds' rows (S, n) and return (S,), which the batched trainer
+    uses for them, where the line's has its sums instead); hessian(x, y, a) ->
     the loss's Hessian at `a` over the rows x, (2, 2) or (S, 2, 2); answer(x, y) -> the `a`
     with the smallest loss, float64 (2,), or None where there is none."""
 
@@ -63,6 +65,9 @@ def _resolve(name: str) -> Callable:
     return _FUNCTIONS[name]
 
 
+NO_ANSWER = "none: the classes separate, and the loss falls towards 0 without a minimum"
+
+
 PROBLEMS = {
     p.name: p
     for p in (
@@ -76,8 +81,7 @@ PROBLEMS = {
         Problem("logistic-separable", "Two separable classes, by the cross-entropy",
                 ClassSpec(separable=True), "probability", "cross-entropy", "CE",
                 f"{_LOGISTIC}:make_classes", f"{_LOGISTIC}:cross_entropy",
-                f"{_LOGISTIC}:cross_entropy_hessian", f"{_LOGISTIC}:minimiser",
-                "none: the classes separate, and the loss falls towards 0 without a minimum"),
+                f"{_LOGISTIC}:cross_entropy_hessian", f"{_LOGISTIC}:minimiser", NO_ANSWER),
     )
 }  # fmt: skip
 

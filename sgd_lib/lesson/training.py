@@ -10,7 +10,7 @@ from torch import nn
 from sgd_lib.lesson.data import Data
 from sgd_lib.lesson.experiments import Experiment
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
-from sgd_lib.lesson.problems import PROBLEMS, Problem
+from sgd_lib.lesson.problems import NO_ANSWER, PROBLEMS, Problem
 
 A0 = (-1.0, 1.0)  # the lesson's initial guess (slope, intercept)
 # A run has diverged once its full-data loss is this many times the initial guess's (or
@@ -215,7 +215,8 @@ def summary(h: History, data: Data) -> dict:
         "loss": h.loss[-1].item(),
         "initial_loss": h.loss[0].item(),
         "answer": answer,  # the problem's: the least-squares line, the minimiser, or None
-        "answer_is": problem.answer_is,
+        # what the answer is; where this draw's classes separate, whatever the problem, none
+        "answer_is": problem.answer_is if best is not None else NO_ANSWER,
         "ols": answer if e.problem == "line" else None,  # the line's answer, by its old name
         "distance": distance,  # from the answer; None where there is none
         "a_true": list(e.data.a_true),

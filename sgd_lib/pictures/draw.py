@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from sgd_lib.lesson import loss_study
 from sgd_lib.lesson.experiments import ClassSpec, Experiment
-from sgd_lib.lesson.logistic import minimiser
+from sgd_lib.lesson.logistic import cross_entropy, minimiser
 from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.lesson.protocols import PROTOCOLS
 from sgd_lib.lesson.selections import JITTER_LRS, SWEEP_LR
@@ -282,7 +282,7 @@ def classes_facts(job: Job) -> dict:
     data = data_for(job.data)
     out = render_losses.classes_facts(data, data_for(ClassSpec(separable=True)))
     best = minimiser(data.x, data.y)
-    floor = out["loss"]
+    floor = cross_entropy(data.x.double() @ best, data.y.double()).item()  # unrounded
     for e in job.runs:
         h = history(e)
         if e.optimizer == "newton":

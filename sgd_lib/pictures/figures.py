@@ -17,6 +17,7 @@ from sgd_lib.lesson.experiments import EXPERIMENTS, DataSpec, Experiment
 from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.lesson.protocols import GRIDS, PROTOCOLS
 from sgd_lib.lesson.selections import (
+    CLASS_SWEEP_LR,
     SWEEP_BATCH_SIZE,
     SWEEP_LR,
     bs_sweep,
@@ -202,11 +203,11 @@ FIGURES = {
         Figure("classes-grid-lr", class_lr_sweep, f"{_DRAW}:draw_grid", ANIMATION,
                "classes: learning rates, batch size {bs}"),
         Figure("classes-grid-bs", class_bs_sweep, f"{_DRAW}:draw_grid", ANIMATION,
-               "classes: batch sizes, lr 1"),
+               f"classes: batch sizes, lr {CLASS_SWEEP_LR:g}"),
         Figure("classes-compare-lr", class_lr_sweep, f"{_DRAW}:draw_bands",
                title="classes: learning rates, batch size {bs}"),
         Figure("classes-compare-bs", class_bs_sweep, f"{_DRAW}:draw_bands",
-               title="classes: batch sizes, lr 1"),
+               title=f"classes: batch sizes, lr {CLASS_SWEEP_LR:g}"),
         Figure("classes-race", class_race, f"{_DRAW}:draw_race", ANIMATION,
                "every optimizer on the classes, full batch", frames=51),
         Figure("classes-race-loss", class_race, f"{_DRAW}:draw_race_loss",

@@ -27,12 +27,13 @@ from sgd_lib.checks import SettingError, signals_held
 from sgd_lib.lesson.experiments import EXPERIMENTS, Experiment
 from sgd_lib.lesson.protocols import PROTOCOLS, Protocol, with_picked
 from sgd_lib.pictures.figures import FIGURES, Job, plan
+from sgd_lib.site import sandbox_export
 from sgd_lib.site.freshness import FACTS, code_version, is_fresh, read_manifest, was_run_file
 from sgd_lib.site.manifest import dump, load
-from sgd_lib.site import sandbox_export
 from sgd_lib.site.outdir import MANIFEST, SANDBOX, OutDir, digest
 from sgd_lib.site.tuning_stage import tune
 from sgd_lib.site.workers import WorkerDied, run_parallel, system_failure
+
 
 @dataclass
 class Report:
@@ -95,8 +96,9 @@ def build(
         table = with_picked(table, tuning)
         every = plan(table, tuning)
         chosen = select(every, only)
+        last = (known, known_runs, known_facts, distrusted)
         return _build_locked(disk, table, every, chosen, jobs, force, only, progress, start,
-                             code, (known, known_runs, known_facts, distrusted), tuning)  # fmt: skip
+                             code, last, tuning)  # fmt: skip
 
 
 # The slugs of runs a tuning stage picks: gd-lr0.562-tuned, lr0.075-bs16-momentum-...-same-step

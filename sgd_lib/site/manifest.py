@@ -95,8 +95,8 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "centred": lambda v: isinstance(v, bool),
     "scaled": lambda v: isinstance(v, bool),
     "optimizer": _text,
-    "hyper": lambda v: isinstance(v, dict) and all(
-        _text(k) and (_number(x) or _pair(x)) for k, x in v.items()
+    "hyper": lambda v: (
+        isinstance(v, dict) and all(_text(k) and (_number(x) or _pair(x)) for k, x in v.items())
     ),
     "schedule": _text,
     "picked": lambda v: v in PICKED,
@@ -105,8 +105,9 @@ RUN_FIELDS = {  # one value of "runs": summary() of the animated run, statistics
     "seeds": _whole,
     "seed_rule": _text,
     "loss_band": lambda v: isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v),
-    "distance_band": lambda v: v is None or (isinstance(v, list) and len(v) == 3
-                                             and all(_number(x) for x in v)),
+    "distance_band": lambda v: (
+        v is None or (isinstance(v, list) and len(v) == 3 and all(_number(x) for x in v))
+    ),
     "diverged_share": _number,
     "diverged_at_median": lambda v: v is None or _whole(v),
     "key": _hex,

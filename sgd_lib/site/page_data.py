@@ -1,17 +1,11 @@
 """What the pages say about the asset manifest's data: the manifest as the pages read it,
 and each run's settings and results in words and numbers. Plain Python: no torch."""
 
-import html
-import inspect
-import json
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from latex2mathml.converter import convert as latex_to_mathml
-
-from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
+from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.lesson.problems import PROBLEMS
 from sgd_lib.pictures.theme import THEMES
 from sgd_lib.pictures.words import run_label

@@ -2,23 +2,11 @@
 its player, the grids of runs on one clock."""
 
 import html
-import inspect
 import json
-import re
-import shlex
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
-from latex2mathml.converter import convert as latex_to_mathml
-
+from sgd_lib.lesson.optimizers import OPTIMIZERS
 from sgd_lib.lesson.problems import PROBLEMS
-from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
-from sgd_lib.pictures.theme import THEMES
-from sgd_lib.pictures.words import run_label
-from sgd_lib.site.manifest import load
-from sgd_lib.site.outdir import MANIFEST
-
 from sgd_lib.site.page_data import Manifest, PageError, alt_text, describe, ending, field, number
 
 
@@ -153,7 +141,7 @@ def sandbox_href(slugs: list[str], base: str) -> str:
 
 
 def live_links(m: Manifest, slugs: list[str], base: str) -> str:
-    """"Open live": one link for all the runs when the sandbox can hold them, else one each,
+    """ "Open live": one link for all the runs when the sandbox can hold them, else one each,
     named by what tells them apart."""
     if len(slugs) <= SANDBOX_RUNS:
         side = " (side by side, on one clock)" if len(slugs) > 1 else ""
@@ -206,9 +194,11 @@ def grid(m: Manifest, shared: str, base: str, eager=False) -> str:
     panel shows the same training step."""
     runs = [m.run(slug) for slug in _runs_of(m, shared)]
     endings = "; ".join(f"{describe(r)}: {ending(r)}" for r in runs)
+    fitting = ("fitting the probability of class 1 to two classes" if runs[0]["problem"] != "line"
+               else "fitting a line to the orange points")  # fmt: skip
     alt = (
-        f"Animation of {len(runs)} panels side by side, each fitting a line to the orange "
-        f"points, all showing the same update at the same moment. {endings}."
+        f"Animation of {len(runs)} panels side by side, each {fitting}, all showing the same "
+        f"update at the same moment. {endings}."
     )
     if any(r["optimizer"] != "sgd" for r in runs):  # the optimizers' race: a map, then fits
         classes = runs[0]["problem"] != "line"

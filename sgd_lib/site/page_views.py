@@ -1,27 +1,16 @@
 """The pages' views of the whole table: the results, the explorer and every run at once."""
 
 import html
-import inspect
 import json
-import re
-import shlex
-from dataclasses import dataclass
-from pathlib import Path
-
-from latex2mathml.converter import convert as latex_to_mathml
 
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 from sgd_lib.lesson.problems import PROBLEMS
-from sgd_lib.pictures.theme import THEMES
-from sgd_lib.pictures.words import run_label
-from sgd_lib.site.manifest import load
-from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.site.page_data import (
-    is_class_grid_run,
     Manifest,
     alt_text,
     data_words,
     describe,
+    is_class_grid_run,
     is_lesson_run,
     optimizer_words,
     schedule_words,
@@ -31,12 +20,11 @@ from sgd_lib.site.page_figures import (
     json_attr,
     player_bar,
     player_config,
-    sandbox_href,
     run_animation,
+    sandbox_href,
     themed_picture,
 )
 from sgd_lib.site.sandbox_export import data_key
-
 
 
 def evaluations(run: dict) -> str:
@@ -203,8 +191,10 @@ def overview(m: Manifest, base: str, eager: bool = False) -> str:
             alt = (f"{describe(r)} at step {last}: {drawn}"
                    + (f", after diverging at update {r['diverged_at']}" if r["diverged"] else "")
                    + ".")  # fmt: skip
-            live = (f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
-                    f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>')
+            live = (
+                f' <a class="sgd-cell__live" href="{sandbox_href([slug], base)}" '
+                f'aria-label="{name}, {html.escape(key)}: open live in the sandbox">live</a>'
+            )
             cells.append(
                 '<li class="sgd-cell"><div class="sgd-anim__media">'
                 + themed_picture(

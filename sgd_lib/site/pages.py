@@ -8,23 +8,14 @@ fails instead of showing a hole. Plain Python: no torch, no matplotlib.
 
 import html
 import inspect
-import json
 import re
 import shlex
-from dataclasses import dataclass
-from pathlib import Path
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
-from sgd_lib.pictures.theme import THEMES
-from sgd_lib.pictures.words import run_label
-from sgd_lib.site.manifest import load
-from sgd_lib.site.outdir import MANIFEST
 from sgd_lib.site.page_data import DEFAULT_FORMAT, Manifest, PageError, field, number
 from sgd_lib.site.page_figures import figure, grid, linked, run_animation, sweep
 from sgd_lib.site.page_views import explorer, overview, results_table
-
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 # A figure whose placeholder comes after no more than this much text (in characters) is in

@@ -23,7 +23,6 @@ from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
 from sgd_lib.lesson.problems import problem_of
 
 
-
 def data_key(run: dict) -> str:
     """A run's data setting by name (the explorer's and the sandbox's): lesson, moved,
     centred or standardised; for another problem than the line, the problem's name. `run`
@@ -108,10 +107,8 @@ def _data(spec: DataSpec | ClassSpec) -> dict:
     data = make(spec)
     x, y = data.x.double(), data.y.double()
     answer = problem.fn("answer")(data.x, data.y)
-    if problem.model == "line":
-        hessian = (2 / len(y)) * x.T @ x
-    else:  # p(1 - p) is at most 1/4: the Hessian is never steeper than at p = 1/2
-        hessian = x.T @ x / len(y) / 4
+    # The cross-entropy's p(1 - p) is at most 1/4: its Hessian is never steeper than at p = 1/2
+    hessian = (2 / len(y)) * x.T @ x if problem.model == "line" else x.T @ x / len(y) / 4
     eig = torch.linalg.eigvalsh(hessian).tolist()
     floor = 0.0 if answer is None else problem.fn("loss")(x @ answer, y).item()
     return {
@@ -151,7 +148,7 @@ def export(code: str, runs: dict[str, dict]) -> bytes:
             "maxSteps": MAX_STEPS,
             "maxSeed": str(MAX_SEED),
             "samplers": list(SAMPLERS),
-        },  # fmt: skip
+        },
         "optimizers": _optimizers(),
         "schedules": list(SCHEDULES),
         "data": {name: _data(spec) for name, spec in DATA.items()},

@@ -257,7 +257,8 @@ function render() {
   const bowl = $("bowl").checked && live.t > 0 && rows ? surface(d, rows) : null;
   mapScales = drawMap(map, { box: b, colours: c, backdrop: backdrop.image, bowl, runs, ols: d.ols, start: settings.start });
   drawFit($("fit"), { data: d, colours: c, a: live.a, colour: c.fit, rows: live.t > 0 ? rows : null });
-  drawLoss($("loss"), { colours: c, runs: [...pinned.filter((p) => exported.data[p.settings.data].model === d.model).map((p) => ({ ...p.run, colour: p.colour, upto: p.run.t })), { loss: live.loss, upto: live.t, colour: c.fit }], floor: d.floor, steps: Math.max(settings.steps, ...pinned.map((p) => p.settings.steps)), name: d.loss, answer: d.model === "line" ? "least squares" : "minimum" });
+  const sameFloor = pinned.filter((p) => sharesFloor(p.settings.data));
+  drawLoss($("loss"), { colours: c, runs: [...sameFloor.map((p) => ({ ...p.run, colour: p.colour, upto: p.run.t })), { loss: live.loss, upto: live.t, colour: c.fit }], floor: d.floor, steps: Math.max(settings.steps, ...sameFloor.map((p) => p.settings.steps)), name: d.loss, answer: d.model === "line" ? "least squares" : "minimum" });
   $("update").value = String(live.t);
   $("loss-out").value = fmt(live.loss.at(-1));
   $("slope").value = fmt(live.a[0]);
@@ -301,13 +302,20 @@ function legend(c) {
     // Another data setting's loss is another bowl: its path is not drawn on this one's map.
     // Its loss curve is drawn, against the same floor (moving or scaling x leaves the
     // least-squares residuals as they were), unless it is another problem's loss.
-    const other = exported.data[p.settings.data].model !== data().model;
     const where = p.settings.data === settings.data ? ""
-      : other ? `; another problem (${p.settings.data}): its path and loss are not drawn here`
+      : !sharesFloor(p.settings.data) ? `; other data (${p.settings.data}): its path and loss are not drawn here`
         : `; on the ${p.settings.data} data's map, not this one`;
     out.push(item(p.colour, `pinned ${k + 1}: ${describe(p.settings)}; ${end}${where}`, unpin));
   });
   return out;
+}
+
+/** Whether a pinned run on data `name` has the live run's floor, and its loss curve is drawn:
+ * the line's four data settings share it (moving or scaling x leaves the least-squares
+ * residuals), other data (the classes) only with itself. */
+function sharesFloor(name) {
+  const mine = data();
+  return name === settings.data || (mine.model === "line" && exported.data[name].model === "line");
 }
 
 function recolour() {
