@@ -8,6 +8,7 @@ from sgd_lib import EXPERIMENTS, Experiment, SettingError, find, make_table, tra
 from sgd_lib.lesson.experiments import (
     BATCH_SIZES,
     CENTRED,
+    CLASS_SEEDS,
     ILL,
     STANDARDISED,
     STUDY_SEEDS,
@@ -44,7 +45,12 @@ def test_table_is_gradient_descent_plus_the_whole_grid_then_the_optimizers():
     assert {e.optimizer for e in others if e.data == ILL} == set(OPTIMIZERS)
     assert [e.optimizer for e in others if e.data == CENTRED] == ["sgd"]
     assert [e.slug for e in others if e.data == STANDARDISED] == ["gd-lr0.5-shift3.0-standardised"]
-    assert all(e.seeds == STUDY_SEEDS for e in others if e.batch_size is not None)
+    assert all(e.seeds == STUDY_SEEDS for e in others
+               if e.batch_size is not None and e.problem == "line")  # fmt: skip
+    # the classes' settings over seeds of their own count (experiments.CLASS_SEEDS)
+    assert {e.seeds for e in others if e.batch_size is not None and e.problem != "line"} == {
+        CLASS_SEEDS
+    }
 
 
 def test_slugs_name_the_settings():
