@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
+from test_cli import run_main  # the command line in this process, its status and output
 from torch import nn
 
 from sgd_lib.checks import SettingError
-from sgd_lib.cli import main
 from sgd_lib.lesson.experiments import SLUG, Experiment
 from sgd_lib.lesson.logistic import cross_entropy_hessian, minimiser
 from sgd_lib.lesson.optimizers import OPTIMIZERS, SCHEDULES
@@ -156,15 +156,6 @@ def test_a_problem_and_data_that_do_not_fit_are_refused(kwargs, field):
     with pytest.raises(SettingError) as refused:
         Experiment(0.1, **kwargs)
     assert refused.value.field == field
-
-
-def run_main(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as stop:
-        status = stop.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))

@@ -160,14 +160,32 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     update, hyper = OPTIMIZERS[e.optimizer].update, e.hyper
     schedule = SCHEDULES[e.schedule]
     x, y = data.x, data.y
-    S, T = len(seeds), e.steps
-    a = torch.tensor(A0).repeat(S, 1)  # (S, 2)
+    T = e.steps
     state = {}  # the optimizer's, for every seed at once
     with torch.no_grad():
         start = mse(x @ torch.tensor(A0), y).item()
-    limit = BLOWUP * start
     xx, xy = batch_sums(data, e.batch_size, T, seeds, e.sampler)
     hessians, pulls = (2 / e.batch_size) * xx, (2 / e.batch_size) * xy
+
+    def step(t: int, a: torch.Tensor):
+        batch = Summed(hessians[t - 1], pulls[t - 1])
+        stepped = a.clone()
+        stepped.grad = batch.at(a)
+        update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
+        stepped.grad = None
+        return stepped, ((stepped @ x.T - y) ** 2).mean(dim=1), batch.gradients
+
+    return _every_seed(data, e, seeds, start, step)
+
+
+def _every_seed(data: Data, e: Experiment, seeds: list[int], start: float, step) -> Study:
+    """The seeds' shared loop. `step(t, a)` makes update t from every seed's `a` (S, 2):
+    (the parameters after it, their full-data loss (S,), the gradients it evaluated). A seed
+    whose loss leaves the sane region keeps its last sane parameters and counts as the
+    blow-up bound from then on."""
+    S, T = len(seeds), e.steps
+    a = torch.tensor(A0).repeat(S, 1)  # (S, 2)
+    limit = BLOWUP * start
     gradients = [0]
     params = torch.empty(S, T + 1, 2)
     loss = torch.empty(S, T + 1)
@@ -176,13 +194,8 @@ def train_many(data: Data, experiment: Experiment, seeds: list[int] | None = Non
     diverged_at = torch.zeros(S, dtype=torch.long)
     bound = torch.tensor(limit)
     for t in range(1, T + 1):
-        batch = Summed(hessians[t - 1], pulls[t - 1])
-        stepped = a.clone()
-        stepped.grad = batch.at(a)
-        update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
-        stepped.grad = None
-        gradients.append(gradients[-1] + batch.gradients)
-        full = ((stepped @ x.T - y) ** 2).mean(dim=1)
+        stepped, full, evaluated = step(t, a)
+        gradients.append(gradients[-1] + evaluated)
         sane = alive & (full <= limit)  # NaN and inf fail the comparison too
         diverged_at = torch.where(alive & ~sane, t, diverged_at)
         alive = sane
@@ -212,20 +225,12 @@ def _gathered(data: Data, e: Experiment, seeds: list[int]) -> Study:
     # (T, S, B): each update's rows for each seed, in index order
     rows = torch.stack([_rows(len(y), B, T, s, e.sampler).nonzero()[:, 1].reshape(T, B)
                         for s in seeds], dim=1)  # fmt: skip
-    a = torch.tensor(A0).repeat(S, 1)
     state = {}
     with torch.no_grad():
         start = loss_of(x @ torch.tensor(A0), y).item()
-    limit = BLOWUP * start
-    gradients = [0]
-    params = torch.empty(S, T + 1, 2)
-    loss = torch.empty(S, T + 1)
-    params[:, 0], loss[:, 0] = a, start
-    alive = torch.ones(S, dtype=torch.bool)
-    diverged_at = torch.zeros(S, dtype=torch.long)
-    bound = torch.tensor(limit)
     ys = y.expand(S, -1)
-    for t in range(1, T + 1):
+
+    def step(t: int, a: torch.Tensor):
         batch = Batch(x[rows[t - 1]], y[rows[t - 1]], problem)
         stepped = a.clone().requires_grad_()
         batch.value(stepped).sum().backward()
@@ -233,16 +238,9 @@ def _gathered(data: Data, e: Experiment, seeds: list[int]) -> Study:
             update(stepped, state, schedule(e.lr, t, T), batch, **hyper)
             stepped.grad = None
             stepped = stepped.detach()
-            full = loss_of(stepped @ x.T, ys)
-        gradients.append(gradients[-1] + batch.gradients)
-        sane = alive & (full <= limit)  # NaN and inf fail the comparison too
-        diverged_at = torch.where(alive & ~sane, t, diverged_at)
-        alive = sane
-        a = torch.where(alive.unsqueeze(1), stepped, a)
-        params[:, t] = a
-        loss[:, t] = torch.where(alive, full, bound)
-    return Study(e, seeds, params, loss, diverged_at, limit, _answer(data, e),
-                 torch.tensor(gradients))  # fmt: skip
+            return stepped, loss_of(stepped @ x.T, ys), batch.gradients
+
+    return _every_seed(data, e, seeds, start, step)
 
 
 def _full_batch(data: Data, e: Experiment, seeds: list[int]) -> Study:

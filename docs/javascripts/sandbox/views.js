@@ -210,6 +210,18 @@ function star(ctx, x, y, r) {
 
 // ---- the line over the points -------------------------------------------------------------
 
+/** Rings round the points of `rows` (the last update's batch; none if null). */
+function ringRows(ctx, s, xs, ys, rows, colour) {
+  if (!rows) return;
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 2;
+  for (const i of rows) {
+    ctx.beginPath();
+    ctx.arc(s.px(xs[i]), s.py(ys[i]), 5.5, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+}
+
 /** The classes at 0 and 1 (class 1 dots, class 0 squares) and the probability curve
  * p(x) = sigmoid(a[0] x + a[1]); `rows` ringed. */
 function drawClasses(canvas, { data, colours, a, colour, rows }) {
@@ -228,15 +240,7 @@ function drawClasses(canvas, { data, colours, a, colour, rows }) {
     else ctx.rect(px - 2.5, py - 2.5, 5, 5);
     ctx.fill();
   }
-  if (rows) {
-    ctx.strokeStyle = colours.batch;
-    ctx.lineWidth = 2;
-    for (const i of rows) {
-      ctx.beginPath();
-      ctx.arc(s.px(xs[i]), s.py(data.y[i]), 5.5, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-  }
+  ringRows(ctx, s, xs, data.y, rows, colours.batch);
   ctx.strokeStyle = colour;
   ctx.lineWidth = 2.5;
   ctx.beginPath();
@@ -274,15 +278,7 @@ export function drawFit(canvas, { data, colours, a, colour, rows }) {
     ctx.arc(s.px(xs[i]), s.py(ys[i]), 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
-  if (rows) {
-    ctx.strokeStyle = colours.batch;
-    ctx.lineWidth = 2;
-    for (const i of rows) {
-      ctx.beginPath();
-      ctx.arc(s.px(xs[i]), s.py(ys[i]), 5.5, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-  }
+  ringRows(ctx, s, xs, ys, rows, colours.batch);
   ctx.save();
   ctx.beginPath();
   ctx.rect(PAD.left, PAD.top, w - PAD.left - PAD.right, h - PAD.top - PAD.bottom);
